@@ -1,0 +1,132 @@
+"""The ``ree-plan`` command: check, template, solve, stress.
+
+Exit codes (DESIGN §4): 0 plan written, 2 bad input, 3 infeasible, 4 solver stopped without a
+plan, 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from model.issues import InputError, Issue
+
+EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
+
+
+def _print_issues(issues: list[Issue], stream: Any = sys.stderr) -> None:
+    errors = [i for i in issues if i.severity == "error"]
+    warnings = [i for i in issues if i.severity != "error"]
+    if errors:
+        print(f"{len(errors)} problem(s) to fix:", file=stream)
+        for i in errors:
+            print(f"  {i}", file=stream)
+    if warnings:
+        print(f"{len(warnings)} warning(s):", file=stream)
+        for i in warnings:
+            print(f"  {i}", file=stream)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ree-plan", description="Rare earth sourcing optimizer.")
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="validate a workbook; exit 0 or 2 with every problem")
+    c.add_argument("book")
+    t = sub.add_parser("template", help="write a blank input workbook")
+    t.add_argument("out")
+    t.add_argument("--force", action="store_true", help="overwrite an existing file")
+    s = sub.add_parser("solve", help="solve a workbook and write the plan")
+    s.add_argument("book")
+    s.add_argument("-o", "--out", help="plan path (default outputs/<book>-plan.xlsx)")
+    s.add_argument("--scenario", help="apply a scenario of the Scenarios sheet (what-if)")
+    s.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    st = sub.add_parser("stress", help="stress-test the baseline plan against each scenario")
+    st.add_argument("book")
+    st.add_argument("-o", "--out", help="plan path (default outputs/<book>-stress.xlsx)")
+    st.add_argument("--scenario", action="append", help="only this scenario (repeatable)")
+    st.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    return p
+
+
+def default_out(book: str, suffix: str) -> Path:
+    return Path("outputs") / f"{Path(book).stem}-{suffix}.xlsx"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return _check(args)
+        if args.command == "template":
+            return _template(args)
+        if args.command == "solve":
+            from model.run import run_solve
+
+            return run_solve(args)
+        if args.command == "stress":
+            from model.run import run_stress
+
+            return run_stress(args)
+    except InputError as exc:
+        _print_issues(exc.issues)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # last resort: a clear line, not a traceback
+        if os.environ.get("REE_PLAN_DEBUG"):
+            raise
+        print(
+            f"ree-plan: unexpected error: {type(exc).__name__}: {exc}\n"
+            "(set REE_PLAN_DEBUG=1 for the full traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    return EXIT_ERROR
+
+
+def _check(args: argparse.Namespace) -> int:
+    from model.validate import load
+
+    data = load(args.book)
+    _print_issues(data.warnings)
+    print(
+        f"{args.book}: OK — {len(data.periods)} periods, {len(data.materials)} materials, "
+        f"{len(data.sectors)} sectors, {len(data.offers)} offers, {len(data.caps)} caps, "
+        f"{len(data.scenario_names)} scenarios"
+    )
+    return EXIT_OK
+
+
+def _template(args: argparse.Namespace) -> int:
+    from model.template import write_input_workbook
+
+    settings = [
+        {"Setting": k}
+        for k in ("Currency", "Allow shortfall", "Budget per period", "Time limit (s)")
+    ]
+    try:
+        write_input_workbook(
+            args.out,
+            {"Settings": settings},
+            force=args.force,
+            note=["Blank template: fill in the sheets, then run 'ree-plan check' on it."],
+        )
+    except FileExistsError:
+        print(f"{args.out} exists; use --force to overwrite it", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"template written to {args.out}")
+    return EXIT_OK
+
+
+def print_json(obj: dict[str, Any]) -> None:
+    json.dump(obj, sys.stdout, indent=1, default=str)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

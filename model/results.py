@@ -1,0 +1,305 @@
+"""Solved model -> the tidy tables of the plan workbook (DESIGN §4). Pure: no files.
+
+Values below :data:`TOL` tonnes are zeroed; only non-zero rows are kept in the long tables.
+Columns whose name starts with ``_`` are keys for the post-solve check, not written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.data import KG_PER_T, PlanData
+from model.formulation import Indexes, Numbers
+
+TOL = 1e-6  # tonnes: below this a value is noise from the solver
+STOCKPILE, ALTERNATIVES, SHORTFALL = "Stockpile", "Alternatives", "Shortfall"
+
+
+@dataclass
+class Plan:
+    summary: dict[str, Any]
+    sheets: dict[str, pd.DataFrame]
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def public(self, name: str) -> pd.DataFrame:
+        df = self.sheets[name]
+        return df[[c for c in df.columns if not c.startswith("_")]]
+
+
+def _clean(v: np.ndarray) -> np.ndarray:
+    return np.where(np.abs(v) < TOL, 0.0, v)
+
+
+def lot_source(data: PlanData, offer: int) -> str:
+    if offer < 0:
+        return f"{STOCKPILE} (initial)"
+    return f"{STOCKPILE} ({data.offers.at[offer, 'supplier']})"
+
+
+def extract(
+    data: PlanData,
+    idx: Indexes,
+    num: Numbers,
+    values: dict[str, np.ndarray],
+    objective: float,
+    scenario: str | None,
+    solver: str,
+    solve_s: float,
+    status: str = "Optimal",
+) -> Plan:
+    """Build every plan table from the solution ``values`` (per family, index-table order)."""
+    v = {f: _clean(x) for f, x in values.items()}
+    periods = np.asarray(data.periods, dtype=object)
+    offers = data.offers
+
+    # Purchases and recycling, one row per (offer, period) bought.
+    buy = idx.buy.assign(total=v["buy"], cost=v["buy"] * num.buy_cost)
+    to_sectors = idx.deliver.assign(q=v["deliver"]).groupby(["o", "t"])["q"].sum()
+    to_stock = idx.to_stock.assign(q=v["to_stock"]).set_index(["o", "t"])["q"]
+    keys = pd.MultiIndex.from_frame(buy[["o", "t"]])
+    buy["to_sectors"] = _clean(to_sectors.reindex(keys).fillna(0.0).to_numpy())
+    buy["to_stock"] = _clean(to_stock.reindex(keys).fillna(0.0).to_numpy())
+    buy = buy[buy["total"] > 0]
+    o = buy["o"].to_numpy()
+    is_sup = offers["kind"].to_numpy()[o] == "Suppliers"
+    sup = buy[is_sup]
+    os_ = sup["o"].to_numpy()
+    purchases = pd.DataFrame(
+        {
+            "Supplier": offers["supplier"].to_numpy()[os_],
+            "Material": offers["material"].to_numpy()[os_],
+            "Mine country": offers["mine"].to_numpy()[os_],
+            "Refine country": offers["refine"].to_numpy()[os_],
+            "Period": periods[sup["t"].to_numpy()],
+            "To sectors (t)": sup["to_sectors"].to_numpy(),
+            "To stock (t)": sup["to_stock"].to_numpy(),
+            "Total (t)": sup["total"].to_numpy(),
+            "Cost": sup["cost"].to_numpy(),
+            "_o": os_,
+            "_t": sup["t"].to_numpy(),
+        }
+    )
+    rec = buy[~is_sup]
+    orr = rec["o"].to_numpy()
+    recycling = pd.DataFrame(
+        {
+            "Stream": offers["supplier"].to_numpy()[orr],
+            "Material": offers["material"].to_numpy()[orr],
+            "Country": offers["mine"].to_numpy()[orr],
+            "Period": periods[rec["t"].to_numpy()],
+            "Tonnes": rec["total"].to_numpy(),
+            "Cost": rec["cost"].to_numpy(),
+            "_o": orr,
+            "_t": rec["t"].to_numpy(),
+            "_to_stock": rec["to_stock"].to_numpy(),
+        }
+    )
+
+    # Allocation: where each sector's demand came from.
+    parts = []
+    dl = idx.deliver.assign(q=v["deliver"])
+    dl = dl[dl["q"] > 0]
+    parts.append(
+        pd.DataFrame(
+            {
+                "m": dl["material"],
+                "k": dl["k"],
+                "t": dl["t"],
+                "source": offers["supplier"].to_numpy()[dl["o"].to_numpy()],
+                "q": dl["q"],
+                "_offer": dl["o"],
+                "_lot": False,
+            }
+        )
+    )
+    dr = idx.draw.assign(q=v["draw"])
+    dr = dr[dr["q"] > 0]
+    parts.append(
+        pd.DataFrame(
+            {
+                "m": dr["material"],
+                "k": dr["k"],
+                "t": dr["t"],
+                "source": [lot_source(data, int(x)) for x in dr["offer"]],
+                "q": dr["q"],
+                "_offer": dr["offer"],
+                "_lot": True,
+            }
+        )
+    )
+    for fam, label in (("avoid", ALTERNATIVES), ("shortfall", SHORTFALL)):
+        tab = getattr(idx, fam).assign(q=v[fam])
+        tab = tab[tab["q"] > 0]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "m": tab["material"],
+                    "k": tab["sector"],
+                    "t": tab["t"],
+                    "source": label,
+                    "q": tab["q"],
+                    "_offer": -1,
+                    "_lot": False,
+                }
+            )
+        )
+    alloc = pd.concat(parts, ignore_index=True)
+    alloc = alloc.sort_values(["m", "k", "t", "source"], kind="stable")
+    allocation = pd.DataFrame(
+        {
+            "Material": alloc["m"].to_numpy(),
+            "Sector": alloc["k"].to_numpy(),
+            "Period": periods[alloc["t"].to_numpy().astype(int)],
+            "Source": alloc["source"].to_numpy(),
+            "Tonnes": alloc["q"].to_numpy().astype(float),
+            "_t": alloc["t"].to_numpy().astype(int),
+            "_offer": alloc["_offer"].to_numpy().astype(int),
+            "_lot": alloc["_lot"].to_numpy().astype(bool),
+        }
+    )
+
+    shortfall = allocation[allocation["Source"] == SHORTFALL][
+        ["Material", "Sector", "Period", "Tonnes", "_t"]
+    ].reset_index(drop=True)
+
+    stock = _stock_table(data, idx, num, v)
+    concentration = _concentration(data, idx, v)
+
+    purchase_cost = float(purchases["Cost"].sum())
+    recycling_cost = float(recycling["Cost"].sum())
+    holding = float(
+        (v["stock"] * idx.stock["material"].map(data.materials["holding_per_kg"]).to_numpy()).sum()
+        * KG_PER_T
+    )
+    alt_cost = float((v["avoid"] * idx.avoid["cost_per_kg"].to_numpy()).sum() * KG_PER_T)
+    short_pen = float(
+        (v["shortfall"] * idx.shortfall["penalty_per_kg"].to_numpy()).sum() * KG_PER_T
+    )
+    below_pen = float(
+        (
+            v["below"]
+            * idx.below["material"].map(data.materials["floor_penalty_per_kg"]).to_numpy()
+        ).sum()
+        * KG_PER_T
+    )
+    summary: dict[str, Any] = {
+        "Status": status,
+        "Total cost": objective,
+        "Purchase cost": purchase_cost,
+        "Recycling cost": recycling_cost,
+        "Holding cost": holding,
+        "Alternatives cost": alt_cost,
+        "Shortfall penalty": short_pen,
+        "Below-floor penalty": below_pen,
+        "Shortfall (t)": float(v["shortfall"].sum()),
+        "Below floor (t)": float(v["below"].sum()),
+        "Scenario": scenario or "Baseline",
+        "Input file": data.source,
+        "Solver": solver,
+        "Solve time (s)": round(solve_s, 3),
+        "Currency": data.currency,
+    }
+    sheets = {
+        "Purchases": purchases.reset_index(drop=True),
+        "Recycling": recycling.reset_index(drop=True),
+        "Allocation": allocation.reset_index(drop=True),
+        "Stock": stock,
+        "Concentration": concentration,
+        "Shortfall": shortfall,
+    }
+    return Plan(summary, sheets)
+
+
+def _stock_table(
+    data: PlanData, idx: Indexes, num: Numbers, v: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    n = len(data.periods)
+    mats = list(data.materials.index)
+    grid = pd.MultiIndex.from_product([mats, range(n)], names=["material", "t"])
+
+    def total(table: pd.DataFrame, values: np.ndarray) -> np.ndarray:
+        s = table.assign(q=values).groupby(["material", "t"])["q"].sum()
+        return s.reindex(grid).fillna(0.0).to_numpy()
+
+    closing = total(idx.stock, v["stock"])
+    bought = total(idx.to_stock, v["to_stock"])
+    drawn = total(idx.draw, v["draw"])
+    initial = data.materials["initial_t"].reindex(mats).to_numpy()
+    opening = np.empty_like(closing)
+    closing2 = closing.reshape(len(mats), n)
+    opening2 = opening.reshape(len(mats), n)
+    opening2[:, 0] = initial
+    opening2[:, 1:] = closing2[:, :-1]
+    floor = pd.Series(num.floor, index=pd.MultiIndex.from_frame(idx.floor[["material", "t"]]))
+    floor = floor.reindex(grid).fillna(0.0).to_numpy()
+    below = pd.Series(v["below"], index=pd.MultiIndex.from_frame(idx.below[["material", "t"]]))
+    below = below.reindex(grid).fillna(0.0).to_numpy()
+    dem = idx.demand.assign(q=num.demand).groupby(["material", "t"])["q"].sum()
+    dem = dem.reindex(grid).fillna(0.0).to_numpy()
+    days = np.tile(np.asarray(data.days), len(mats))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cover = np.where(dem > 0, closing / (dem / days), np.nan)
+    t = np.tile(np.arange(n), len(mats))
+    return pd.DataFrame(
+        {
+            "Material": np.repeat(mats, n),
+            "Period": np.asarray(data.periods, dtype=object)[t],
+            "Opening (t)": _clean(opening),
+            "Bought (t)": bought,
+            "Drawn (t)": drawn,
+            "Closing (t)": closing,
+            "Floor (t)": _clean(floor),
+            "Below floor (t)": below,
+            "Days of cover": cover,
+            "_t": t,
+        }
+    )
+
+
+def _concentration(data: PlanData, idx: Indexes, v: dict[str, np.ndarray]) -> pd.DataFrame:
+    caps, terms = idx.caps, idx.cap_terms
+    cols = [
+        "Rule",
+        "Group",
+        "Material",
+        "Sector",
+        "Period",
+        "Group (t)",
+        "Total (t)",
+        "Share (%)",
+        "Cap (%)",
+        "Binding",
+    ]
+    if caps.empty:
+        return pd.DataFrame({c: [] for c in cols})
+    q = np.zeros(len(terms))
+    for family in ("buy", "deliver", "draw"):
+        sel = (terms["family"] == family).to_numpy()
+        q[sel] = v[family][terms.loc[sel, "pos"].to_numpy().astype(int)]
+    c = terms["c"].to_numpy().astype(int)
+    total = np.bincount(c, weights=q, minlength=len(caps))
+    group = np.bincount(c, weights=q * terms["in_group"].to_numpy(), minlength=len(caps))
+    total, group = _clean(total), _clean(group)
+    share = np.divide(group, total, out=np.zeros_like(total), where=total > 0) * 100.0
+    cap = caps["share"].to_numpy() * 100.0
+    binding = (total > 0) & (group >= cap / 100.0 * total - 1e-6 * np.maximum(total, 1.0))
+    return pd.DataFrame(
+        {
+            "Rule": caps["rule"].to_numpy(),
+            "Group": caps["group"].to_numpy(),
+            "Material": caps["material"].to_numpy(),
+            "Sector": caps["sector"].to_numpy(),
+            "Period": np.asarray(data.periods, dtype=object)[caps["t"].to_numpy()],
+            "Group (t)": group,
+            "Total (t)": total,
+            "Share (%)": share,
+            "Cap (%)": cap,
+            "Binding": np.where(binding, "Yes", "No"),
+            "_c": np.arange(len(caps)),
+            "_t": caps["t"].to_numpy(),
+        }
+    )

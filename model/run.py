@@ -1,0 +1,288 @@
+"""The stages wired together: read -> validate -> build -> solve -> extract -> check -> write.
+
+``solve_workbook`` and ``stress_workbook`` are the library entry points (tests use them);
+``run_solve`` and ``run_stress`` add the command line's printing and exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.check import PlanCheckError, check_plan
+from model.cli import (
+    EXIT_ERROR,
+    EXIT_INFEASIBLE,
+    EXIT_NO_PLAN,
+    EXIT_OK,
+    _print_issues,
+    default_out,
+    print_json,
+)
+from model.data import PlanData
+from model.formulation import Built, build_model, numbers
+from model.report import OutputError, write_plan
+from model.results import Plan, extract
+from model.scenarios import factors
+from model.solve import INFEASIBLE, OPTIMAL, Solution, fix_before, push_numbers, run, solve, unfix
+from model.validate import load
+
+SOLVER = f"HiGHS (highspy {version('highspy')})"
+
+
+@dataclass
+class Outcome:
+    status: str
+    solution: Solution
+    plan: Plan | None = None
+    built: Built | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _plan(b: Built, sol: Solution, scenario: str | None) -> Plan:
+    plan = extract(
+        b.data, b.idx, b.num, sol.values, sol.objective, scenario, SOLVER, sol.highs_s, sol.status
+    )
+    problems = check_plan(
+        b.data, b.idx.buy, b.idx.demand[["material", "sector", "t"]], b.idx.caps, b.num, plan
+    )
+    if problems:
+        raise PlanCheckError(problems)
+    return plan
+
+
+def solve_data(data: PlanData, scenario: str | None = None) -> Outcome:
+    """Build and solve ``data`` (optionally under a what-if scenario) and extract the plan."""
+    timings: dict[str, float] = {}
+    f = factors(data, scenario)
+    t0 = time.perf_counter()
+    b = build_model(data, f)
+    timings["build_s"] = time.perf_counter() - t0
+    sol, handle = solve(b, data.time_limit_s)
+    timings.update(handover_s=handle.compile_s + handle.pass_s, highs_s=sol.highs_s)
+    if sol.status != OPTIMAL:
+        return Outcome(sol.status, sol, None, b, timings)
+    t0 = time.perf_counter()
+    plan = _plan(b, sol, scenario)
+    timings["extract_s"] = time.perf_counter() - t0
+    return Outcome(sol.status, sol, plan, b, timings)
+
+
+def solve_workbook(path: str | Path, scenario: str | None = None) -> Outcome:
+    return solve_data(load(path), scenario)
+
+
+@dataclass
+class StressResult:
+    baseline: Outcome
+    rows: list[dict[str, Any]]
+    shortfall: pd.DataFrame
+    stock: pd.DataFrame
+    plans: dict[str, Plan]
+
+
+def stress_data(data: PlanData, names: list[str] | None = None) -> StressResult:
+    """DESIGN §3 stress test on one built model: baseline, then per scenario fix the periods
+    before its first period to the baseline, apply it and re-solve (warm, same HiGHS)."""
+    names = names or data.scenario_names
+    for n in names:  # unknown names are input errors before any solve
+        factors(data, n)
+    base_f = factors(data, None)
+    b = build_model(data, base_f)
+    sol, handle = solve(b, data.time_limit_s)
+    base = Outcome(sol.status, sol, None, b)
+    if sol.status != OPTIMAL:
+        return StressResult(base, [], pd.DataFrame(), pd.DataFrame(), {})
+    base.plan = _plan(b, sol, None)
+    base_values = sol.values
+    base_cost = sol.objective
+    sectors = list(data.sectors.index)
+    rows, shorts, stocks, plans = [], [], [], {}
+    for name in names:
+        f = factors(data, name)
+        push_numbers(handle, numbers(data, b.idx, f))
+        fix_before(handle, base_values, f.first)
+        s = run(handle)
+        row: dict[str, Any] = {"Scenario": name, "From period": data.periods[f.first]}
+        if s.status == OPTIMAL:
+            plan = _plan(b, s, name)
+            plans[name] = plan
+            short = plan.sheets["Shortfall"]
+            by_sector = short.groupby("Sector")["Tonnes"].sum()
+            row.update(
+                {
+                    "Total cost": s.objective,
+                    "Extra cost": s.objective - base_cost,
+                    "Shortfall (t)": float(short["Tonnes"].sum()),
+                }
+            )
+            row.update({f"{k} shortfall (t)": float(by_sector.get(k, 0.0)) for k in sectors})
+            row["Status"] = OPTIMAL
+            shorts.append(short.assign(Scenario=name))
+            st = plan.sheets["Stock"]
+            stocks.append(st[st["_t"] >= f.first].assign(Scenario=name))
+        else:
+            row.update({"Total cost": None, "Extra cost": None, "Shortfall (t)": None})
+            row.update({f"{k} shortfall (t)": None for k in sectors})
+            row["Status"] = s.status + (": " + " ".join(s.explanation[:4]) if s.explanation else "")
+        rows.append(row)
+        unfix(handle)
+    push_numbers(handle, numbers(data, b.idx, base_f))
+    short_df = (
+        pd.concat(shorts, ignore_index=True)
+        if shorts
+        else pd.DataFrame(columns=["Scenario", "Material", "Sector", "Period", "Tonnes"])
+    )
+    short_df = short_df[["Scenario", "Material", "Sector", "Period", "Tonnes"]]
+    stock_df = (
+        pd.concat(stocks, ignore_index=True)
+        if stocks
+        else pd.DataFrame(
+            columns=[
+                "Scenario",
+                "Material",
+                "Period",
+                "Drawn (t)",
+                "Closing (t)",
+                "Floor (t)",
+                "Below floor (t)",
+            ]
+        )
+    )
+    stock_df = (
+        stock_df[
+            [
+                "Scenario",
+                "Material",
+                "Period",
+                "Opening (t)",
+                "Drawn (t)",
+                "Closing (t)",
+                "Floor (t)",
+                "Below floor (t)",
+            ]
+        ]
+        if stocks
+        else stock_df
+    )
+    return StressResult(base, rows, short_df, stock_df, plans)
+
+
+# -- command line ---------------------------------------------------------------------------
+
+
+def _report_failure(outcome: Outcome) -> int:
+    sol = outcome.solution
+    if sol.status == INFEASIBLE:
+        print("No plan meets every requirement of the workbook (infeasible).", file=sys.stderr)
+        for line in sol.explanation:
+            print(f"  {line}", file=sys.stderr)
+        print(
+            "Relax one of these (or set 'Allow shortfall' to Yes on Settings) and run again.",
+            file=sys.stderr,
+        )
+        return EXIT_INFEASIBLE
+    print(
+        f"The solver stopped without a plan ({sol.detail}); raise 'Time limit (s)' on the "
+        "Settings sheet or simplify the workbook.",
+        file=sys.stderr,
+    )
+    return EXIT_NO_PLAN
+
+
+def _human_summary(summary: dict[str, Any], out: Path) -> None:
+    cur = summary.get("Currency", "")
+    print(f"Plan written to {out}")
+    print(f"  Status: {summary['Status']}   Scenario: {summary['Scenario']}")
+    print(
+        f"  Total cost: {summary['Total cost']:,.0f} {cur}  (purchases "
+        f"{summary['Purchase cost']:,.0f}, recycling {summary['Recycling cost']:,.0f}, "
+        f"holding {summary['Holding cost']:,.0f})"
+    )
+    if summary["Shortfall (t)"] > 0:
+        print(f"  Shortfall: {summary['Shortfall (t)']:,.1f} t — see the Shortfall sheet")
+
+
+def _json_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in summary.items()
+    }
+
+
+def run_solve(args: argparse.Namespace) -> int:
+    data = load(args.book)
+    _print_issues(data.warnings)
+    try:
+        outcome = solve_data(data, args.scenario)
+    except PlanCheckError as exc:
+        print(f"ree-plan: {exc}\nNo plan was written.", file=sys.stderr)
+        return EXIT_ERROR
+    if outcome.plan is None:
+        return _report_failure(outcome)
+    out = Path(args.out) if args.out else default_out(args.book, "plan")
+    try:
+        write_plan(out, outcome.plan, args.book)
+    except (OutputError, OSError) as exc:
+        print(f"ree-plan: cannot write the plan: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.json:
+        print_json({"summary": _json_summary(outcome.plan.summary)})
+    else:
+        _human_summary(outcome.plan.summary, out)
+    return EXIT_OK
+
+
+def run_stress(args: argparse.Namespace) -> int:
+    data = load(args.book)
+    _print_issues(data.warnings)
+    try:
+        result = stress_data(data, args.scenario)
+    except PlanCheckError as exc:
+        print(f"ree-plan: {exc}\nNo plan was written.", file=sys.stderr)
+        return EXIT_ERROR
+    if result.baseline.plan is None:
+        return _report_failure(result.baseline)
+    out = Path(args.out) if args.out else default_out(args.book, "stress")
+    stress = pd.DataFrame(result.rows)
+    try:
+        write_plan(
+            out,
+            result.baseline.plan,
+            args.book,
+            {
+                "Stress": stress,
+                "Stress shortfall": result.shortfall,
+                "Stress stock": result.stock,
+            },
+        )
+    except (OutputError, OSError) as exc:
+        print(f"ree-plan: cannot write the plan: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.json:
+        print_json(
+            {
+                "summary": _json_summary(result.baseline.plan.summary),
+                "stress": [_json_summary(r) for r in result.rows],
+            }
+        )
+    else:
+        cur = data.currency
+        print(f"Stress test written to {out}")
+        print(f"  Baseline total cost: {result.baseline.solution.objective:,.0f} {cur}")
+        for r in result.rows:
+            if r["Total cost"] is None:
+                print(f"  {r['Scenario']} (from {r['From period']}): {r['Status']}")
+                continue
+            print(
+                f"  {r['Scenario']} (from {r['From period']}): extra cost "
+                f"{r['Extra cost']:,.0f} {cur}, shortfall {r['Shortfall (t)']:,.1f} t"
+            )
+    return EXIT_OK

@@ -1,0 +1,251 @@
+"""The only module that knows HiGHS: hand the built model over, solve, read the answer.
+
+Route: Pyomo's ``LinearStandardFormCompiler`` turns the model into sparse matrices, which go
+to an in-process ``highspy.Highs`` through ``passModel`` (no LP file, no APPSI: measured 2-3x
+faster hand-over, see ../shared/MEASUREMENTS.md). The Highs instance is kept, so a scenario loop
+can change bounds, costs and coefficients and re-solve from the previous basis.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import highspy
+import numpy as np
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from model.formulation import Built, Numbers
+
+INF = highspy.kHighsInf
+OPTIMAL, INFEASIBLE, NO_PLAN = "Optimal", "Infeasible", "Stopped without a plan"
+
+
+@dataclass
+class Solution:
+    status: str  # OPTIMAL, INFEASIBLE or NO_PLAN
+    detail: str  # HiGHS's own words for the status
+    objective: float
+    values: dict[str, np.ndarray]  # family -> value per index-table row
+    highs_s: float
+    explanation: list[str] = field(default_factory=list)  # infeasible: planner words
+
+
+@dataclass
+class Handle:
+    """A model handed to HiGHS, with the maps from families to columns and rows."""
+
+    highs: highspy.Highs
+    built: Built
+    col: dict[str, np.ndarray]  # family -> column position per index-table row (-1 = absent)
+    row: dict[str, np.ndarray]  # family -> row position per constraint (-1 = absent)
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    compile_s: float = 0.0
+    pass_s: float = 0.0
+
+
+def new_highs() -> highspy.Highs:
+    """A silent Highs instance. HiGHS prints its banner on stdout when the first instance of a
+    process is made, which would spoil ``--json`` output: send file descriptor 1 to
+    /dev/null for that moment."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def hand_over(b: Built, time_limit_s: float | None = None) -> Handle:
+    """Compile ``b.m`` to matrices and pass them to a new Highs instance."""
+    t0 = time.perf_counter()
+    info = LinearStandardFormCompiler().write(b.m, mixed_form=True, set_sense=None)
+    compile_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    columns = info.columns
+    col_of = {id(v): i for i, v in enumerate(columns)}
+    col = {
+        f: np.fromiter((col_of.get(id(v), -1) for v in vs), dtype=np.int64, count=len(vs))
+        for f, vs in b.vars.items()
+    }
+    row_of = {id(r[0]): i for i, r in enumerate(info.rows)}
+    row = {
+        f: np.fromiter((row_of.get(id(c), -1) for c in cs), dtype=np.int64, count=len(cs))
+        for f, cs in b.cons.items()
+    }
+    n_col, n_row = len(columns), len(info.rows)
+    lower = np.fromiter((v.lb if v.lb is not None else -INF for v in columns), float, n_col)
+    upper = np.fromiter((v.ub if v.ub is not None else INF for v in columns), float, n_col)
+    sense = np.fromiter((r[1] for r in info.rows), np.int64, n_row)
+    rhs = np.asarray(info.rhs, dtype=float)
+    row_lower = np.where(sense == 1, -INF, rhs)
+    row_upper = np.where(sense == -1, INF, rhs)
+    cost = np.zeros(n_col)
+    if info.c.shape[0]:
+        cost = np.asarray(info.c.toarray()[0], dtype=float)
+
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_col, n_row
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
+    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+    a = info.A.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    lp.offset_ = float(info.c_offset[0]) if len(info.c_offset) else 0.0
+    h = new_highs()
+    if time_limit_s is not None:
+        h.setOptionValue("time_limit", float(time_limit_s))
+    h.passModel(lp)
+    return Handle(h, b, col, row, lower, upper, compile_s, time.perf_counter() - t1)
+
+
+def run(handle: Handle) -> Solution:
+    """Solve what the handle holds; read values back per family."""
+    h = handle.highs
+    t0 = time.perf_counter()
+    h.run()
+    highs_s = time.perf_counter() - t0
+    status = h.getModelStatus()
+    detail = h.modelStatusToString(status)
+    ms = highspy.HighsModelStatus
+    if status == ms.kOptimal:
+        x = np.asarray(h.getSolution().col_value)
+        values = {
+            f: np.where(c >= 0, x[np.maximum(c, 0)], 0.0) if len(c) else np.zeros(0)
+            for f, c in handle.col.items()
+        }
+        return Solution(OPTIMAL, detail, h.getInfo().objective_function_value, values, highs_s)
+    if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
+        return Solution(INFEASIBLE, detail, float("nan"), {}, highs_s, explain(handle))
+    return Solution(NO_PLAN, detail, float("nan"), {}, highs_s)
+
+
+def solve(b: Built, time_limit_s: float | None = None) -> tuple[Solution, Handle]:
+    """Hand ``b`` to HiGHS and solve; a model infeasible by construction is not handed over."""
+    if b.m.trivially_infeasible:
+        from model.explain import describe_row
+
+        reasons = [describe_row(b, family, key, None) for family, key in b.m.trivially_infeasible]
+        empty = Handle(new_highs(), b, {}, {}, np.zeros(0), np.zeros(0))
+        return Solution(
+            INFEASIBLE,
+            "Infeasible",
+            float("nan"),
+            {},
+            0.0,
+            ["Nothing in the workbook can meet:"] + reasons,
+        ), empty
+    handle = hand_over(b, time_limit_s)
+    return run(handle), handle
+
+
+def explain(handle: Handle) -> list[str]:
+    """An irreducible infeasible subset from HiGHS, in planner words."""
+    from model.explain import describe_col, describe_row
+
+    h = handle.highs
+    try:
+        status, iis = h.getIis()
+        rows, cols = list(iis.row_index_), list(iis.col_index_)
+    except Exception:  # HiGHS could not compute an IIS: say what we know
+        rows, cols = [], []
+    if not rows and not cols:
+        return [
+            "HiGHS found no feasible plan but could not isolate the conflict; relax caps, "
+            "floors or minimum purchases, or set 'Allow shortfall' to Yes to see where."
+        ]
+    lines = ["These requirements cannot all hold together:"]
+    b = handle.built
+    for family, positions in handle.row.items():
+        hit = np.flatnonzero(np.isin(positions, rows))
+        keys = _keys(b, family)
+        lines.extend(describe_row(b, family, keys[i], None) for i in hit)
+    for family, positions in handle.col.items():
+        hit = np.flatnonzero(np.isin(positions, cols))
+        lines.extend(describe_col(b, family, i) for i in hit)
+    return list(dict.fromkeys(lines))
+
+
+def _keys(b: Built, family: str) -> list[Any]:
+    from model.explain import row_keys
+
+    return row_keys(b, family)
+
+
+def push_numbers(handle: Handle, num: Numbers) -> None:
+    """Load a scenario's numbers into the live HiGHS model (bounds, costs, rhs, budget)."""
+    h, b = handle.highs, handle.built
+    c = handle.col["buy"]
+    ok = c >= 0
+    cols = c[ok].astype(np.int32)
+    if len(cols):
+        h.changeColsBounds(len(cols), cols, num.buy_lb[ok], num.buy_ub[ok])
+        h.changeColsCost(len(cols), cols, num.buy_cost[ok])
+        handle.col_lower[cols], handle.col_upper[cols] = num.buy_lb[ok], num.buy_ub[ok]
+    c = handle.col["avoid"]
+    ok = c >= 0
+    if ok.any():
+        cols = c[ok].astype(np.int32)
+        h.changeColsBounds(len(cols), cols, np.zeros(len(cols)), num.avoid_ub[ok])
+        handle.col_upper[cols] = num.avoid_ub[ok]
+    _set_rows(h, handle.row["demand"], num.demand, num.demand)
+    _set_rows(h, handle.row["floor"], num.floor, np.full(len(num.floor), INF))
+    budget_rows = handle.row.get("budget")
+    if budget_rows is not None and len(budget_rows):
+        t_row = dict(zip(b.idx.budget_periods, budget_rows.tolist(), strict=True))
+        for col, t, cost in zip(
+            handle.col["buy"].tolist(), b.idx.buy["t"].tolist(), num.buy_cost.tolist(), strict=True
+        ):
+            r = t_row.get(t, -1)
+            if col >= 0 and r >= 0:
+                h.changeCoeff(r, col, cost)
+    b.num = num
+
+
+def _set_rows(h: highspy.Highs, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+    ok = rows >= 0
+    if ok.any():
+        r = rows[ok].astype(np.int32)
+        h.changeRowsBounds(len(r), r, lo[ok], hi[ok])
+
+
+def fix_before(handle: Handle, values: dict[str, np.ndarray], t0: int) -> None:
+    """Fix every variable of periods before ``t0`` to ``values`` (a previous solution)."""
+    h, idx = handle.highs, handle.built.idx
+    tables = {
+        "buy": idx.buy,
+        "deliver": idx.deliver,
+        "to_stock": idx.to_stock,
+        "stock": idx.stock,
+        "draw": idx.draw,
+        "avoid": idx.avoid,
+        "shortfall": idx.shortfall,
+        "below": idx.below,
+    }
+    for family, table in tables.items():
+        c = handle.col[family]
+        sel = (table["t"].to_numpy() < t0) & (c >= 0)
+        if sel.any():
+            cols = c[sel].astype(np.int32)
+            v = values[family][sel]
+            v = np.clip(v, handle.col_lower[cols], handle.col_upper[cols])
+            h.changeColsBounds(len(cols), cols, v, v)
+
+
+def unfix(handle: Handle) -> None:
+    """Restore the column bounds recorded in the handle."""
+    n = len(handle.col_lower)
+    cols = np.arange(n, dtype=np.int32)
+    handle.highs.changeColsBounds(n, cols, handle.col_lower, handle.col_upper)

@@ -1,0 +1,670 @@
+"""Every cross-sheet check of DESIGN §1, turning a :class:`RawBook` into :class:`PlanData`.
+
+Each check appends :class:`Issue` objects naming ``Sheet!Cell``; nothing is raised until all
+checks have run, so a planner sees every problem of a workbook in one run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.data import PlanData
+from model.issues import WARNING, InputError, Issue
+from model.workbook import SHEET_SPECS, RawBook, Table, read_workbook
+
+MINE, REFINE, SUPPLIER, MATERIAL, SECTOR = (
+    "Mine country",
+    "Refine country",
+    "Supplier",
+    "Material",
+    "Sector",
+)
+CAP_BASES = (MINE, REFINE, SUPPLIER)
+OFFER_BASES = (MINE, REFINE, SUPPLIER, MATERIAL)
+EFFECT_BASES = {"Capacity": OFFER_BASES, "Price": OFFER_BASES, "Demand": (MATERIAL, SECTOR)}
+EACH, ALL = "EACH", "ALL"
+
+SETTINGS = {  # key -> (kind, default)
+    "Currency": ("text", "USD"),
+    "Allow shortfall": ("yes/no", True),
+    "Budget per period": ("number", None),
+    "Time limit (s)": ("number", 60.0),
+}
+
+
+def load(path: str | os.PathLike[str]) -> PlanData:
+    """Read and validate a workbook; raise :class:`InputError` with every problem found."""
+    return validate(read_workbook(path))
+
+
+def _word(value: Any, choices: Iterable[str]) -> str | None:
+    """Match a keyword case-insensitively; return its canonical spelling or None."""
+    if value is None:
+        return None
+    folded = " ".join(str(value).split()).casefold()
+    return next((c for c in choices if c.casefold() == folded), None)
+
+
+def _hint(value: Any, names: Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(value), list(names), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class _Checker:
+    def __init__(self, book: RawBook):
+        self.book = book
+        self.issues: list[Issue] = list(book.issues)
+        self.t = book.tables
+
+    def error(self, table: Table, column: str, row: int, message: str) -> None:
+        cell = table.cell(column, row).split("!", 1)[1]
+        self.issues.append(Issue(table.sheet, cell, message))
+
+    def warn(self, table: Table, column: str | None, row: int | None, message: str) -> None:
+        cell = table.cell(column, row).split("!", 1)[1] if column and row else ""
+        self.issues.append(Issue(table.sheet, cell, message, WARNING))
+
+    # -- generic checks -------------------------------------------------------------------
+    def unique(self, table: Table, key: tuple[str, ...]) -> None:
+        if not key or table.df.empty:
+            return
+        df = table.df
+        valid = df[list(key)].notna().all(axis=1)
+        dup = df[valid].duplicated(list(key), keep="first")
+        first_rows = df[valid].drop_duplicates(list(key)).set_index(list(key))["_row"]
+        for _, rec in df[valid][dup].iterrows():
+            k = tuple(rec[c] for c in key)
+            first = first_rows.loc[k if len(k) > 1 else k[0]]
+            what = " and ".join(f"{c} '{v}'" for c, v in zip(key, k, strict=True))
+            self.error(
+                table, key[-1], rec["_row"], f"{what} is already given in row {first}; keep one row"
+            )
+
+    def reference(
+        self,
+        table: Table,
+        column: str,
+        names: Iterable[str],
+        what: str,
+        extra: tuple[str, ...] = (),
+    ) -> None:
+        known = set(names)
+        for value, row in zip(table.df[column], table.df["_row"], strict=True):
+            if value is None or value in known or value in extra:
+                continue
+            allowed = f" or {' / '.join(extra)}" if extra else ""
+            self.error(
+                table,
+                column,
+                row,
+                f"'{value}' is not a {what}{allowed} listed in the "
+                f"workbook{_hint(value, known)}; add it or fix the spelling",
+            )
+
+
+def validate(book: RawBook) -> PlanData:
+    """Check a workbook read by :func:`read_workbook`; return the data or raise InputError."""
+    c = _Checker(book)
+    t = c.t
+    for name, table in t.items():
+        c.unique(table, SHEET_SPECS[name].key)
+
+    settings = _settings(c, t["Settings"])
+
+    periods_df = t["Periods"].df.dropna(subset=["Period"])
+    periods = list(dict.fromkeys(periods_df["Period"]))
+    days = [
+        float(d) if d is not None else 1.0 for d in periods_df.drop_duplicates("Period")["Days"]
+    ]
+    if t["Periods"].present and not periods:
+        c.issues.append(Issue("Periods", "A2", "no periods listed; add at least one period"))
+    position = {p: i for i, p in enumerate(periods)}
+    sortable = len(periods) > 1 and all(a < b for a, b in zip(periods, periods[1:], strict=False))
+
+    def period_index(table: Table, column: str, row: int, label: Any, default: int) -> int | None:
+        """Position of a period label; a label beyond a sortable horizon lies outside it."""
+        if label is None:
+            return default
+        if label in position:
+            return position[label]
+        if sortable and label > periods[-1]:
+            return len(periods)  # after the horizon
+        if sortable and label < periods[0]:
+            return -1  # before the horizon
+        c.error(
+            table,
+            column,
+            row,
+            f"'{label}' is not a period on the Periods sheet"
+            f"{_hint(label, periods)}; use one of its labels",
+        )
+        return None
+
+    materials = _materials(c, t["Materials"])
+    sectors = _sectors(t["Sectors"])
+    demand = _demand(c, t["Demand"], book.period_columns, periods, materials.index, sectors.index)
+    offers = _offers(c, t["Suppliers"], t["Recycling"], materials.index, period_index, len(periods))
+    alternatives = _alternatives(c, t["Alternatives"], materials.index, sectors.index)
+    caps = _caps(c, t["Caps"], offers, materials.index, sectors.index, period_index, len(periods))
+    scenarios = _scenarios(
+        c, t["Scenarios"], offers, materials.index, sectors.index, period_index, len(periods)
+    )
+    _warnings(c, materials, sectors, demand, offers)
+
+    errors = [i for i in c.issues if i.severity != WARNING]
+    if errors:
+        raise InputError(c.issues)
+    return PlanData(
+        source=book.path,
+        currency=settings["Currency"],
+        allow_shortfall=settings["Allow shortfall"],
+        budget_per_period=settings["Budget per period"],
+        time_limit_s=settings["Time limit (s)"],
+        periods=periods,
+        days=days,
+        materials=materials,
+        sectors=sectors,
+        demand=demand,
+        offers=offers,
+        alternatives=alternatives,
+        caps=caps,
+        scenarios=scenarios,
+        warnings=[i for i in c.issues if i.severity == WARNING],
+    )
+
+
+def _settings(c: _Checker, table: Table) -> dict[str, Any]:
+    values = {k: default for k, (_, default) in SETTINGS.items()}
+    for key, value, row in zip(
+        table.df["Setting"], table.df["Value"], table.df["_row"], strict=True
+    ):
+        name = _word(key, SETTINGS)
+        if name is None:
+            if key is not None:
+                c.warn(
+                    table,
+                    "Setting",
+                    row,
+                    f"'{key}' is not a setting ree-plan knows "
+                    f"({', '.join(SETTINGS)}); it is ignored",
+                )
+            continue
+        if value is None:
+            continue
+        kind = SETTINGS[name][0]
+        if kind == "text":
+            values[name] = str(value)
+        elif kind == "yes/no":
+            word = _word(value, ("Yes", "No", "Y", "N", "True", "False", "1", "0"))
+            if word is None:
+                c.error(table, "Value", row, f"'{name}' must be Yes or No, not '{value}'")
+            else:
+                values[name] = word in ("Yes", "Y", "True", "1")
+        else:
+            try:
+                number = float(str(value).replace(",", ""))
+            except ValueError:
+                c.error(table, "Value", row, f"'{name}' must be a number, not '{value}'")
+                continue
+            if not math.isfinite(number) or number <= 0:
+                c.error(
+                    table,
+                    "Value",
+                    row,
+                    f"'{name}' must be a number greater than 0, "
+                    f"not '{value}'; leave it blank for none",
+                )
+                continue
+            values[name] = number
+    return values
+
+
+def _materials(c: _Checker, table: Table) -> pd.DataFrame:
+    df = table.df.dropna(subset=["Material"]).drop_duplicates("Material")
+    out = pd.DataFrame(
+        {
+            "initial_t": df["Initial stock (t)"].astype(float).fillna(0.0).to_numpy(),
+            "min_cover_days": df["Min cover (days)"].astype(float).fillna(0.0).to_numpy(),
+            "max_stock_t": df["Max stock (t)"].astype(float).to_numpy(),
+            "holding_per_kg": df["Holding cost (per kg per period)"]
+            .astype(float)
+            .fillna(0.0)
+            .to_numpy(),
+            "max_draw_t": df["Max draw (t per period)"].astype(float).to_numpy(),
+            "floor_penalty_per_kg": df["Below-floor penalty (per kg per period)"]
+            .astype(float)
+            .to_numpy(),
+            "row": df["_row"].to_numpy(),
+        },
+        index=pd.Index(df["Material"].astype(str), name="material"),
+    )
+    if table.present and out.empty:
+        c.issues.append(Issue("Materials", "A2", "no materials listed; add at least one"))
+    return out
+
+
+def _sectors(table: Table) -> pd.DataFrame:
+    df = table.df.dropna(subset=["Sector"]).drop_duplicates("Sector")
+    return pd.DataFrame(
+        {
+            "penalty_per_kg": df["Shortfall penalty (per kg)"].astype(float).to_numpy(),
+            "row": df["_row"].to_numpy(),
+        },
+        index=pd.Index(df["Sector"].astype(str), name="sector"),
+    )
+
+
+def _demand(
+    c: _Checker,
+    table: Table,
+    period_columns: list[tuple[str, str]],
+    periods: list[str],
+    materials: pd.Index,
+    sectors: pd.Index,
+) -> pd.DataFrame:
+    c.reference(table, "Sector", sectors, "sector")
+    c.reference(table, "Material", materials, "material")
+    seen: dict[str, str] = {}
+    for label, letter in period_columns:
+        if label in seen:
+            c.issues.append(
+                Issue(
+                    "Demand",
+                    f"{letter}1",
+                    f"period '{label}' has a second "
+                    f"column (first in column {seen[label]}); merge them",
+                )
+            )
+        elif label not in periods:
+            c.issues.append(
+                Issue(
+                    "Demand",
+                    f"{letter}1",
+                    f"'{label}' is not a period on the "
+                    f"Periods sheet{_hint(label, periods)}; rename the column or "
+                    "delete it",
+                )
+            )
+        seen.setdefault(label, letter)
+    if table.present:
+        for p in periods:
+            if p not in seen:
+                c.issues.append(
+                    Issue(
+                        "Demand",
+                        "1",
+                        f"no column for period '{p}'; its demand is taken as 0",
+                        WARNING,
+                    )
+                )
+    df = table.df
+    frames = []
+    for i, p in enumerate(periods):
+        key = f"period:{p}"
+        if key not in df.columns:
+            continue
+        frames.append(
+            pd.DataFrame(
+                {
+                    "material": df["Material"],
+                    "sector": df["Sector"],
+                    "t": i,
+                    "tonnes": df[key].astype(float),
+                    "row": df["_row"],
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame({"material": [], "sector": [], "t": [], "tonnes": [], "row": []})
+    long = pd.concat(frames, ignore_index=True)
+    ok = (long["tonnes"] > 0) & long["material"].isin(materials) & long["sector"].isin(sectors)
+    long = long[ok].drop_duplicates(["material", "sector", "t"])
+    return long.astype({"t": int, "tonnes": float, "row": int}).reset_index(drop=True)
+
+
+def _offers(
+    c: _Checker, sup: Table, rec: Table, materials: pd.Index, period_index: Any, n: int
+) -> pd.DataFrame:
+    c.reference(sup, "Material", materials, "material")
+    c.reference(rec, "Material", materials, "material")
+    suppliers = set(sup.df["Supplier"].dropna())
+    for name, row in zip(rec.df["Stream"], rec.df["_row"], strict=True):
+        if name in suppliers:
+            c.error(
+                rec,
+                "Stream",
+                row,
+                f"'{name}' is also a supplier's name; give the recycling stream a name of its own",
+            )
+    records = []
+    for _, r in sup.df.iterrows():
+        first = period_index(sup, "First period", r["_row"], r["First period"], 0)
+        last = period_index(sup, "Last period", r["_row"], r["Last period"], n - 1)
+        if first is not None and last is not None and first > last:
+            c.error(
+                sup,
+                "Last period",
+                r["_row"],
+                f"the offer ends ('{r['Last period']}') "
+                f"before it starts ('{r['First period']}'); swap or fix the periods",
+            )
+        if first is not None and last is not None and (first >= n or last < 0):
+            c.warn(
+                sup,
+                "First period",
+                r["_row"],
+                f"offer '{r['Supplier']}' / "
+                f"'{r['Material']}' is available only outside the planning horizon; "
+                "it is not used",
+            )
+        records.append(
+            (
+                "Suppliers",
+                r["Supplier"],
+                r["Material"],
+                r["Mine country"],
+                r["Refine country"],
+                r["Capacity (t per period)"],
+                r["Price (per kg)"],
+                r["Min purchase (t per period)"],
+                first,
+                last,
+                r["_row"],
+            )
+        )
+    for _, r in rec.df.iterrows():
+        records.append(
+            (
+                "Recycling",
+                r["Stream"],
+                r["Material"],
+                r["Country"],
+                r["Country"],
+                r["Capacity (t per period)"],
+                r["Cost (per kg)"],
+                0.0,
+                0,
+                n - 1,
+                r["_row"],
+            )
+        )
+    cols = [
+        "kind",
+        "supplier",
+        "material",
+        "mine",
+        "refine",
+        "capacity_t",
+        "price_per_kg",
+        "min_purchase_t",
+        "first",
+        "last",
+        "row",
+    ]
+    df = pd.DataFrame.from_records(records, columns=cols)
+    ok = df[
+        ["supplier", "material", "mine", "refine", "capacity_t", "price_per_kg", "first", "last"]
+    ].notna().all(axis=1) & df["material"].isin(materials)
+    df = df[ok].drop_duplicates(["supplier", "material"])
+    df = df.astype(
+        {
+            "capacity_t": float,
+            "price_per_kg": float,
+            "min_purchase_t": float,
+            "first": int,
+            "last": int,
+            "row": int,
+        }
+    )
+    df["first"] = df["first"].clip(lower=0)
+    df["last"] = df["last"].clip(upper=n - 1)
+    df = df.reset_index(drop=True)
+    df.index.name = "o"
+    return df
+
+
+def _alternatives(
+    c: _Checker, table: Table, materials: pd.Index, sectors: pd.Index
+) -> pd.DataFrame:
+    c.reference(table, "Sector", sectors, "sector")
+    c.reference(table, "Material", materials, "material")
+    df = table.df.dropna(subset=["Sector", "Material", "Max share (%)", "Cost (per kg)"])
+    df = df[df["Sector"].isin(sectors) & df["Material"].isin(materials)]
+    return (
+        pd.DataFrame(
+            {
+                "material": df["Material"],
+                "sector": df["Sector"],
+                "max_share": df["Max share (%)"].astype(float) / 100.0,
+                "cost_per_kg": df["Cost (per kg)"].astype(float),
+                "row": df["_row"].astype(int),
+            }
+        )
+        .drop_duplicates(["material", "sector"])
+        .reset_index(drop=True)
+    )
+
+
+def basis_values(offers: pd.DataFrame, basis: str) -> set[str]:
+    column = {MINE: "mine", REFINE: "refine", SUPPLIER: "supplier", MATERIAL: "material"}[basis]
+    return set(offers[column])
+
+
+def _window(
+    c: _Checker, table: Table, r: pd.Series, period_index: Any, n: int
+) -> tuple[int | None, int | None]:
+    first = period_index(table, "First period", r["_row"], r["First period"], 0)
+    last = period_index(table, "Last period", r["_row"], r["Last period"], n - 1)
+    if first is not None and last is not None and first > last:
+        c.error(
+            table,
+            "Last period",
+            r["_row"],
+            "the window ends before it starts; swap or fix the periods",
+        )
+        return None, None
+    return first, last
+
+
+def _caps(
+    c: _Checker,
+    table: Table,
+    offers: pd.DataFrame,
+    materials: pd.Index,
+    sectors: pd.Index,
+    period_index: Any,
+    n: int,
+) -> pd.DataFrame:
+    records = []
+    for _, r in table.df.iterrows():
+        row = r["_row"]
+        basis = _word(r["Basis"], CAP_BASES)
+        if r["Basis"] is not None and basis is None:
+            c.error(
+                table,
+                "Basis",
+                row,
+                f"'{r['Basis']}' is not a basis for a cap; use {', '.join(CAP_BASES)}",
+            )
+        group = r["Group"]
+        if _word(group, (EACH,)):
+            group = EACH
+        elif basis and group is not None and group not in basis_values(offers, basis):
+            c.error(
+                table,
+                "Group",
+                row,
+                f"'{group}' is not a {basis.lower()} of any offer"
+                f"{_hint(group, basis_values(offers, basis))}; use one of them or EACH",
+            )
+        material = _word(r["Material"], (EACH, ALL)) or r["Material"]
+        if material not in (EACH, ALL, None) and material not in materials:
+            c.error(
+                table,
+                "Material",
+                row,
+                f"'{material}' is not a material listed in the "
+                f"workbook{_hint(material, materials)}; use a material, EACH or ALL",
+            )
+        sector = _word(r["Sector"], (EACH, ALL)) or r["Sector"]
+        if sector not in (EACH, ALL, None) and sector not in sectors:
+            c.error(
+                table,
+                "Sector",
+                row,
+                f"'{sector}' is not a sector listed in the "
+                f"workbook{_hint(sector, sectors)}; use a sector, EACH or ALL",
+            )
+        first, last = _window(c, table, r, period_index, n)
+        share = r["Max share (%)"]
+        if share is not None and share >= 100:
+            c.warn(
+                table, "Max share (%)", row, f"cap '{r['Rule']}' allows 100 % and can never bind"
+            )
+        records.append(
+            (
+                r["Rule"],
+                basis,
+                group,
+                material,
+                sector,
+                None if share is None else share / 100.0,
+                first,
+                last,
+                row,
+            )
+        )
+    df = pd.DataFrame.from_records(
+        records,
+        columns=[
+            "rule",
+            "basis",
+            "group",
+            "material",
+            "sector",
+            "max_share",
+            "first",
+            "last",
+            "row",
+        ],
+    )
+    df = df.dropna().reset_index(drop=True)
+    return df.astype({"first": int, "last": int, "row": int, "max_share": float})
+
+
+def _scenarios(
+    c: _Checker,
+    table: Table,
+    offers: pd.DataFrame,
+    materials: pd.Index,
+    sectors: pd.Index,
+    period_index: Any,
+    n: int,
+) -> pd.DataFrame:
+    records = []
+    for _, r in table.df.iterrows():
+        row = r["_row"]
+        effect = _word(r["Effect"], EFFECT_BASES)
+        if r["Effect"] is not None and effect is None:
+            c.error(
+                table,
+                "Effect",
+                row,
+                f"'{r['Effect']}' is not an effect; use Capacity, Price or Demand",
+            )
+        allowed = EFFECT_BASES.get(effect, OFFER_BASES + (SECTOR,))
+        basis = _word(r["Basis"], allowed)
+        if r["Basis"] is not None and basis is None:
+            c.error(
+                table,
+                "Basis",
+                row,
+                f"'{r['Basis']}' is not a basis for a "
+                f"{effect or 'scenario'} change; use {', '.join(allowed)}",
+            )
+        target = _word(r["Target"], (ALL,)) or r["Target"]
+        if basis and target not in (ALL, None):
+            if basis == SECTOR:
+                names = set(sectors)
+            elif basis == MATERIAL:
+                names = set(materials)
+            else:
+                names = basis_values(offers, basis)
+            if target not in names:
+                c.error(
+                    table,
+                    "Target",
+                    row,
+                    f"'{target}' is not a {basis.lower()} in the "
+                    f"workbook{_hint(target, names)}; use one of them or ALL",
+                )
+        first, last = _window(c, table, r, period_index, n)
+        change = r["Change (%)"]
+        records.append(
+            (
+                r["Scenario"],
+                effect,
+                basis,
+                target,
+                None if change is None else change / 100.0,
+                first,
+                last,
+                row,
+            )
+        )
+    df = pd.DataFrame.from_records(
+        records, columns=["scenario", "effect", "basis", "target", "change", "first", "last", "row"]
+    )
+    df = df.dropna().reset_index(drop=True)
+    df["first"] = df["first"].astype(int).clip(lower=0)
+    df["last"] = df["last"].astype(int).clip(upper=n - 1)
+    return df.astype({"row": int, "change": float})
+
+
+def _warnings(
+    c: _Checker,
+    materials: pd.DataFrame,
+    sectors: pd.DataFrame,
+    demand: pd.DataFrame,
+    offers: pd.DataFrame,
+) -> None:
+    mat_table, sec_table = c.t["Materials"], c.t["Sectors"]
+    over = materials[materials["initial_t"] > materials["max_stock_t"]]
+    for m, r in over.iterrows():
+        c.warn(
+            mat_table,
+            "Initial stock (t)",
+            int(r["row"]),
+            f"initial stock of {m} ({r['initial_t']:g} t) is above its max stock "
+            f"({r['max_stock_t']:g} t); the plan must draw it down in the first period",
+        )
+    cheapest = offers.groupby("material")["price_per_kg"].min()
+    uses = demand[["material", "sector"]].drop_duplicates()
+    for m, k in uses.itertuples(index=False):
+        if m in cheapest.index and k in sectors.index:
+            penalty = sectors.at[k, "penalty_per_kg"]
+            if np.isfinite(penalty) and penalty <= cheapest[m]:
+                c.warn(
+                    sec_table,
+                    "Shortfall penalty (per kg)",
+                    int(sectors.at[k, "row"]),
+                    f"the shortfall penalty of {k} ({penalty:g}/kg) is at or below the "
+                    f"cheapest price of {m} ({cheapest[m]:g}/kg): the plan would rather "
+                    f"leave {k} short than buy; raise the penalty",
+                )
+    no_offer = sorted(set(demand["material"]) - set(offers["material"]))
+    for m in no_offer:
+        c.warn(
+            mat_table,
+            "Material",
+            int(materials.at[m, "row"]),
+            f"{m} has demand but no supplier or recycling stream; it can only come from "
+            "stock, alternatives or go short",
+        )
