@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -52,6 +53,11 @@ def _word(value: Any, choices: Iterable[str]) -> str | None:
     return next((c for c in choices if c.casefold() == folded), None)
 
 
+def _shape(label: str) -> str:
+    """'2027-Q1' -> '9999-a9': labels of one shape compare in planning order."""
+    return re.sub(r"\d", "9", re.sub(r"[^\W\d_]", "a", str(label)))
+
+
 def _hint(value: Any, names: Iterable[str]) -> str:
     close = difflib.get_close_matches(str(value), list(names), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -62,6 +68,7 @@ class _Checker:
         self.book = book
         self.issues: list[Issue] = list(book.issues)
         self.t = book.tables
+        self.offer_names = pd.DataFrame(columns=["supplier", "material", "mine", "refine"])
 
     def error(self, table: Table, column: str, row: int, message: str) -> None:
         cell = table.cell(column, row).split("!", 1)[1]
@@ -134,10 +141,11 @@ def validate(book: RawBook) -> PlanData:
             return default
         if label in position:
             return position[label]
-        if sortable and label > periods[-1]:
-            return len(periods)  # after the horizon
-        if sortable and label < periods[0]:
-            return -1  # before the horizon
+        if sortable and _shape(label) == _shape(periods[0]):
+            if label > periods[-1]:
+                return len(periods)  # after the horizon
+            if label < periods[0]:
+                return -1  # before the horizon
         c.error(
             table,
             column,
@@ -347,22 +355,20 @@ def _offers(
     for _, r in sup.df.iterrows():
         first = period_index(sup, "First period", r["_row"], r["First period"], 0)
         last = period_index(sup, "Last period", r["_row"], r["Last period"], n - 1)
-        if first is not None and last is not None and first > last:
-            c.error(
-                sup,
-                "Last period",
-                r["_row"],
-                f"the offer ends ('{r['Last period']}') "
-                f"before it starts ('{r['First period']}'); swap or fix the periods",
-            )
         if first is not None and last is not None and (first >= n or last < 0):
             c.warn(
                 sup,
                 "First period",
                 r["_row"],
-                f"offer '{r['Supplier']}' / "
-                f"'{r['Material']}' is available only outside the planning horizon; "
-                "it is not used",
+                f"offer '{r['Supplier']}' / '{r['Material']}' is available only outside the "
+                "planning horizon; it is not used",
+            )
+        elif first is not None and last is not None and first > last:
+            c.error(
+                sup,
+                "Last period",
+                r["_row"],
+                "the Last period comes before the First period; swap or fix them",
             )
         records.append(
             (
@@ -409,6 +415,9 @@ def _offers(
         "row",
     ]
     df = pd.DataFrame.from_records(records, columns=cols)
+    # Names of every offer row, even one with a bad number, so that caps and scenarios naming
+    # it are not reported as well.
+    c.offer_names = df[["supplier", "material", "mine", "refine"]]
     ok = df[
         ["supplier", "material", "mine", "refine", "capacity_t", "price_per_kg", "first", "last"]
     ].notna().all(axis=1) & df["material"].isin(materials)
@@ -462,15 +471,25 @@ def _window(
 ) -> tuple[int | None, int | None]:
     first = period_index(table, "First period", r["_row"], r["First period"], 0)
     last = period_index(table, "Last period", r["_row"], r["Last period"], n - 1)
-    if first is not None and last is not None and first > last:
+    if first is None or last is None:
+        return None, None
+    if first >= n or last < 0:
+        c.error(
+            table,
+            "First period",
+            r["_row"],
+            "the window lies outside the planning horizon; use periods of the Periods sheet",
+        )
+        return None, None
+    if first > last:
         c.error(
             table,
             "Last period",
             r["_row"],
-            "the window ends before it starts; swap or fix the periods",
+            "the Last period comes before the First period; swap or fix them",
         )
         return None, None
-    return first, last
+    return max(first, 0), min(last, n - 1)
 
 
 def _caps(
@@ -496,13 +515,13 @@ def _caps(
         group = r["Group"]
         if _word(group, (EACH,)):
             group = EACH
-        elif basis and group is not None and group not in basis_values(offers, basis):
+        elif basis and group is not None and group not in basis_values(c.offer_names, basis):
             c.error(
                 table,
                 "Group",
                 row,
                 f"'{group}' is not a {basis.lower()} of any offer"
-                f"{_hint(group, basis_values(offers, basis))}; use one of them or EACH",
+                f"{_hint(group, basis_values(c.offer_names, basis))}; use one of them or EACH",
             )
         material = _word(r["Material"], (EACH, ALL)) or r["Material"]
         if material not in (EACH, ALL, None) and material not in materials:
@@ -596,7 +615,7 @@ def _scenarios(
             elif basis == MATERIAL:
                 names = set(materials)
             else:
-                names = basis_values(offers, basis)
+                names = basis_values(c.offer_names, basis)
             if target not in names:
                 c.error(
                     table,

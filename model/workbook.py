@@ -448,7 +448,7 @@ def _read_table(
                 positions[col.name] = i
     letters = {name: get_column_letter(i + 1) for name, i in positions.items()}
     for col in spec.columns:
-        if col.name not in positions:
+        if col.name not in positions and col.required:  # a missing optional column = blank
             issues.append(
                 Issue(
                     spec.name,
@@ -456,25 +456,28 @@ def _read_table(
                     f"no '{col.name}' column; add a column headed '{col.name}' in row 1",
                 )
             )
-    # Demand: every other non-blank header is a period column.
+    # Demand: every other column headed by a date, or holding a number, is a period column;
+    # a column of text (or nothing) is the planner's notes and is ignored like any extra column.
     period_columns: list[tuple[str, str]] = []
+    period_pos: list[tuple[str, int]] = []
     if spec.name == "Demand":
         for i, h in enumerate(header):
-            if i not in positions.values() and not _is_blank(h):
-                period_columns.append((period_label(h), get_column_letter(i + 1)))
+            if i in positions.values() or _is_blank(h):
+                continue
+            cells = [v[i] for _, v, _ in rows if i < len(v) and not _is_blank(v[i])]
+            numeric = any(isinstance(v, int | float) and not isinstance(v, bool) for v in cells)
+            if isinstance(h, dt.date | dt.datetime | int | float) or numeric:
+                label = period_label(h)
+                period_columns.append((label, get_column_letter(i + 1)))
+                key = f"period:{label}"
+                if any(k == key for k, _ in period_pos):  # a second column for one period
+                    key = f"{key}#{i}"  # validation reports it; keep the records aligned
+                period_pos.append((key, i))
 
     records: dict[str, list[Any]] = {c.name: [] for c in spec.columns}
     records["_row"] = []
-    for label, _ in period_columns:
-        records.setdefault(f"period:{label}", [])
-    period_pos = [
-        (f"period:{label}", i)
-        for (label, _), i in zip(
-            period_columns,
-            [i for i, h in enumerate(header) if i not in positions.values() and not _is_blank(h)],
-            strict=True,
-        )
-    ]
+    for key, _ in period_pos:
+        records.setdefault(key, [])
     period_col = Column("demand", NUMBER, required=False, default=0.0, min=0)
     for r, values, formats in rows:
         records["_row"].append(r)
@@ -493,8 +496,8 @@ def _read_table(
             )
     # object dtype keeps None as None (pandas would otherwise infer str columns with NaN)
     df = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in records.items()})
-    for label, letter in period_columns:
-        letters[f"period:{label}"] = letter
+    for key, i in period_pos:
+        letters[key] = get_column_letter(i + 1)
     return Table(spec.name, df, letters), period_columns
 
 

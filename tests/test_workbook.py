@@ -1,0 +1,102 @@
+"""Reading rules of DESIGN §1 on workbooks written cell by cell, as Excel would store them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from model.issues import InputError
+from model.validate import load
+
+JAN, FEB = dt.datetime(2026, 1, 1), dt.datetime(2026, 2, 1)
+
+
+def raw_book(path: Path, capacity: object = 100) -> Path:
+    """A minimal workbook with Excel's habits: dates for period labels, a percent-formatted
+    share, headers in odd case, a blank row, an extra notes column, optional sheets absent."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "periods"
+    ws.append([" PERIOD ", "days", "Notes"])
+    ws.append([JAN, 31, "typed 2026-01, Excel made it a date"])
+    ws.append([None, None, None])
+    ws.append([FEB, 28, None])
+    ws = wb.create_sheet("Materials")
+    ws.append(["Material"])
+    ws.append(["M"])
+    ws = wb.create_sheet("Sectors")
+    ws.append(["Sector", "Shortfall penalty (per kg)"])
+    ws.append(["K", 1000])
+    ws = wb.create_sheet("Demand")
+    ws.append(["Sector", "Material", JAN, FEB, "Comment"])
+    ws.append(["K", "M", 10, None, "Feb blank = 0"])
+    ws = wb.create_sheet("Suppliers")
+    ws.append(["Supplier", "Material", "Mine country", "Refine country",
+               "Capacity (t per period)", "Price (per kg)", "First period"])
+    ws.append(["S1", "M", "A", "A", capacity, 10, FEB])
+    ws.append(["S2", "M", "B", "B", 100, 20, None])
+    ws = wb.create_sheet("Caps")
+    ws.append(["Rule", "Basis", "Group", "Material", "Sector", "Max share (%)"])
+    ws.append(["typed 60%", "Mine country", "A", "ALL", "ALL", 0.6])
+    ws["F2"].number_format = "0%"
+    ws.append(["typed 60", "mine country", "B", "all", "all", 60])
+    ws.append(["typed text", "Mine country", "B", "M", "K", "60%"])
+    wb.save(path)
+    return path
+
+
+def test_excel_habits_are_read(tmp_path: Path):
+    data = load(raw_book(tmp_path / "b.xlsx"))
+    assert data.periods == ["2026-01-01", "2026-02-01"]
+    assert data.days == [31.0, 28.0]
+    assert data.demand[["t", "tonnes"]].values.tolist() == [[0, 10.0]]  # blank Feb = 0
+    assert data.offers.set_index("supplier")["first"].to_dict() == {"S1": 1, "S2": 0}
+    assert data.caps["max_share"].tolist() == pytest.approx([0.6, 0.6, 0.6])
+    assert data.caps["basis"].tolist() == ["Mine country"] * 3
+    assert data.caps["material"].tolist() == ["ALL", "ALL", "M"]
+    assert data.alternatives.empty and data.scenarios.empty  # optional sheets absent
+    assert data.allow_shortfall is True and data.currency == "USD"  # Settings defaults
+
+
+def test_formula_without_saved_value(tmp_path: Path):
+    path = raw_book(tmp_path / "b.xlsx", capacity="=10*10")
+    with pytest.raises(InputError) as exc:
+        load(path)
+    (err,) = exc.value.errors
+    assert str(err).startswith("Suppliers!E2:")
+    assert "formula" in err.message and "save" in err.message
+
+
+def test_formula_read_by_saved_value(tmp_path: Path):
+    path = raw_book(tmp_path / "b.xlsx", capacity="=10*10")
+    # What Excel does on save: keep the formula, store its value beside it.
+    patched = tmp_path / "saved.xlsx"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(patched, "w") as zout:
+        for item in zin.infolist():
+            body = zin.read(item.filename)
+            if item.filename.endswith(".xml") and b"10*10" in body:
+                body, n = re.subn(rb"<f>10\*10</f>(<v\s*/>|<v></v>)?", b"<f>10*10</f><v>100</v>",
+                                  body)
+                assert n == 1
+            zout.writestr(item, body)
+    data = load(patched)
+    assert data.offers.set_index("supplier").at["S1", "capacity_t"] == 100.0
+
+
+def test_not_a_workbook(tmp_path: Path):
+    path = tmp_path / "notes.xlsx"
+    path.write_text("not a spreadsheet")
+    with pytest.raises(InputError) as exc:
+        load(path)
+    assert "cannot be opened" in str(exc.value.issues[0])
+
+
+def test_missing_file(tmp_path: Path):
+    with pytest.raises(InputError) as exc:
+        load(tmp_path / "nope.xlsx")
+    assert "not found" in str(exc.value.issues[0])
