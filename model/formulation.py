@@ -29,6 +29,10 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 from model.data import INITIAL, KG_PER_T, PlanData
 from model.scenarios import Factors
 
+# Pyomo constraint name -> the family key used in Built.cons and model.explain
+FAMILY_OF = {"Meet_Demand": "demand", "Define_Buy": "buy", "Stock_Balance": "stock",
+             "Stock_Floor": "floor", "Stock_Ceiling": "ceiling", "Max_Draw": "max_draw",
+             "Cap_Share": "caps", "Budget": "budget"}
 _TOL = 1e-9  # a right-hand side this close to 0 is 0
 _BASIS_COLUMN = {"Mine country": "mine", "Refine country": "refine", "Supplier": "supplier"}
 
@@ -261,7 +265,7 @@ def _cap_instances(
     dr = dr[dr["offer"] >= 0].rename(columns={"offer": "o"})
     pdr = cmk.merge(dr, on=["material", "t", "k"])
     parts.append(pdr[["c", "o", "pos"]].assign(family="draw"))
-    terms = pd.concat(parts, ignore_index=True)
+    terms = pd.concat(parts, ignore_index=True).astype({"c": int, "o": int, "pos": int})
     col = caps["column"].to_numpy()[terms["c"].to_numpy()]
     value = np.empty(len(terms), dtype=object)
     for name in np.unique(col):
@@ -408,7 +412,7 @@ def _constraint(
         lo_i, hi_i = lo_l[i], hi_l[i]
         if not vs:  # nothing can move this row: fine, or infeasible before any solve
             if (lo_i is not None and lo_i > _TOL) or (hi_i is not None and hi_i < -_TOL):
-                trivial.append((name, key))
+                trivial.append((FAMILY_OF[name], key))
             return pyo.Constraint.Skip
         body = LinearExpression(constant=0.0, linear_coefs=cs, linear_vars=vs)
         if lo_i is not None and hi_i is not None and lo_i == hi_i:

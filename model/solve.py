@@ -21,6 +21,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from model.formulation import Built, Numbers
 
 INF = highspy.kHighsInf
+IIS_FROM_LP, IIS_REDUCE = 2, 4  # bits of HiGHS's iis_strategy option
 OPTIMAL, INFEASIBLE, NO_PLAN = "Optimal", "Infeasible", "Stopped without a plan"
 
 
@@ -157,6 +158,8 @@ def explain(handle: Handle) -> list[str]:
 
     h = handle.highs
     try:
+        # 2: an infeasible set from the elastic LP; 4: reduce it to an irreducible one
+        h.setOptionValue("iis_strategy", IIS_FROM_LP | IIS_REDUCE)
         status, iis = h.getIis()
         rows, cols = list(iis.row_index_), list(iis.col_index_)
     except Exception:  # HiGHS could not compute an IIS: say what we know
