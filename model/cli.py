@@ -18,7 +18,8 @@ from model.issues import InputError, Issue
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
 
 
-def _print_issues(issues: list[Issue], stream: Any = sys.stderr) -> None:
+def _print_issues(issues: list[Issue], stream: Any = None) -> None:
+    stream = stream or sys.stderr
     errors = [i for i in issues if i.severity == "error"]
     warnings = [i for i in issues if i.severity != "error"]
     if errors:

@@ -52,7 +52,7 @@ def extract(
     status: str = "Optimal",
 ) -> Plan:
     """Build every plan table from the solution ``values`` (per family, index-table order)."""
-    v = {f: _clean(x) for f, x in values.items()}
+    v = _net_pass_through(idx, {f: _clean(x) for f, x in values.items()})
     periods = np.asarray(data.periods, dtype=object)
     offers = data.offers
 
@@ -212,6 +212,40 @@ def extract(
         "Shortfall": shortfall,
     }
     return Plan(summary, sheets)
+
+
+def _net_pass_through(idx: Indexes, v: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Report tonnes put into an offer's lot and drawn in the same period as delivered.
+
+    ``y[o,t] = 20, w[o,k,t] = 20`` and ``x[o,k,t] = 20`` are the same plan to the LP (same
+    cost, same caps, same stock) and HiGHS may return either; a planner should not read
+    "20 t bought to stock and 20 t drawn". Moving min(y, sum_k w) from (y, w) to x keeps every
+    constraint and the objective, so it is done before any table is built.
+    """
+    draw = idx.draw
+    own = (draw["offer"] >= 0).to_numpy() & (v["draw"] > 0)
+    if not own.any() or not len(idx.to_stock):
+        return v
+    d = draw[own]
+    key = pd.MultiIndex.from_arrays([d["offer"], d["t"]])
+    w_sum = pd.Series(v["draw"][own], index=key).groupby(level=[0, 1]).sum()
+    y = pd.Series(v["to_stock"], index=pd.MultiIndex.from_frame(idx.to_stock[["o", "t"]]))
+    passed = np.minimum(y.reindex(w_sum.index).fillna(0.0), w_sum)
+    passed = passed[passed > 0]
+    if passed.empty:
+        return v
+    v = {f: x.copy() for f, x in v.items()}
+    ratio = (passed / w_sum.reindex(passed.index)).reindex(key).fillna(0.0).to_numpy()
+    moved = v["draw"][own] * ratio
+    rows = np.flatnonzero(own)
+    v["draw"][rows] -= moved
+    deliver_pos = pd.Series(np.arange(len(idx.deliver)),
+                            index=pd.MultiIndex.from_frame(idx.deliver[["o", "k", "t"]]))
+    target = deliver_pos.reindex(pd.MultiIndex.from_arrays([d["offer"], d["k"], d["t"]]))
+    np.add.at(v["deliver"], target.to_numpy().astype(int), moved)
+    ys = pd.Series(np.arange(len(idx.to_stock)), index=y.index).reindex(passed.index)
+    v["to_stock"][ys.to_numpy().astype(int)] -= passed.to_numpy()
+    return {f: _clean(x) for f, x in v.items()}
 
 
 def _stock_table(

@@ -1,0 +1,176 @@
+"""The command a planner runs: exit codes, messages, JSON, files written whole or not at all."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import EXAMPLES, small_rows, toy, write
+
+SUMMARY_ROWS = ["Status", "Total cost", "Purchase cost", "Recycling cost", "Holding cost",
+                "Alternatives cost", "Shortfall penalty", "Below-floor penalty",
+                "Shortfall (t)", "Below floor (t)", "Scenario", "Input file", "Solver",
+                "Solve time (s)"]
+PLAN_SHEETS = {
+    "Purchases": ["Supplier", "Material", "Mine country", "Refine country", "Period",
+                  "To sectors (t)", "To stock (t)", "Total (t)", "Cost"],
+    "Recycling": ["Stream", "Material", "Country", "Period", "Tonnes", "Cost"],
+    "Allocation": ["Material", "Sector", "Period", "Source", "Tonnes"],
+    "Stock": ["Material", "Period", "Opening (t)", "Bought (t)", "Drawn (t)", "Closing (t)",
+              "Floor (t)", "Below floor (t)", "Days of cover"],
+    "Concentration": ["Rule", "Group", "Material", "Sector", "Period", "Group (t)",
+                      "Total (t)", "Share (%)", "Cap (%)", "Binding"],
+    "Shortfall": ["Material", "Sector", "Period", "Tonnes"],
+}
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_check_examples(run_cli):
+    for name in ("small-example.xlsx", "national-plan.xlsx"):
+        code, out, err = run_cli("check", EXAMPLES / name)
+        assert code == 0, err
+        assert "OK" in out
+
+
+def test_bad_workbook_exits_2_and_writes_nothing(tmp_path: Path, run_cli):
+    rows = small_rows()
+    rows["Suppliers"][0]["Price (per kg)"] = "sixty"
+    rows["Suppliers"][1]["Material"] = "Neodymium"
+    rows["Caps"][0]["Max share (%)"] = 130
+    book = write(tmp_path / "bad.xlsx", rows)
+    before = digest(book)
+    out_path = tmp_path / "plan.xlsx"
+    for command in ("check", "solve", "stress"):
+        args = [command, book] + ([] if command == "check" else ["-o", out_path])
+        code, out, err = run_cli(*args)
+        assert code == 2, (command, err)
+        assert "Traceback" not in err
+        assert "Suppliers!F2" in err and "Suppliers!B3" in err and "Caps!F2" in err
+    assert not out_path.exists()
+    assert digest(book) == before
+    assert list(tmp_path.iterdir()) == [book]  # no temporary file left behind
+
+
+def test_solve_writes_every_sheet_and_json(tmp_path: Path, run_cli):
+    book = tmp_path / "small.xlsx"
+    shutil.copy(EXAMPLES / "small-example.xlsx", book)
+    before = digest(book)
+    out_path = tmp_path / "out" / "plan.xlsx"
+    code, out, err = run_cli("solve", book, "-o", out_path, "--json")
+    assert code == 0, err
+    summary = json.loads(out)["summary"]
+    assert list(summary)[: len(SUMMARY_ROWS)] == SUMMARY_ROWS
+    assert summary["Total cost"] == pytest.approx(26_920_000)
+    assert digest(book) == before
+    wb = openpyxl.load_workbook(out_path)
+    assert wb.sheetnames[0] == "Summary"
+    items = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert set(SUMMARY_ROWS) <= set(items)
+    assert items["Total cost"] == pytest.approx(26_920_000)
+    parts = sum(items[k] for k in SUMMARY_ROWS[2:8])
+    assert parts == pytest.approx(items["Total cost"])
+    for sheet, cols in PLAN_SHEETS.items():
+        header = [c.value for c in wb[sheet][1]]
+        assert header == cols, sheet
+        assert wb[sheet].freeze_panes == "A2"
+
+
+def test_default_output_path(tmp_path: Path, run_cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli("solve", EXAMPLES / "small-example.xlsx")
+    assert code == 0, err
+    assert (tmp_path / "outputs" / "small-example-plan.xlsx").exists()
+
+
+def test_refuses_to_write_over_the_input(tmp_path: Path, run_cli):
+    book = tmp_path / "small.xlsx"
+    shutil.copy(EXAMPLES / "small-example.xlsx", book)
+    before = digest(book)
+    code, _, err = run_cli("solve", book, "-o", book)
+    assert code == 1 and "input workbook" in err
+    assert digest(book) == before
+
+
+def test_infeasible_exits_3_with_explanation(tmp_path: Path, run_cli):
+    rows = toy({"P1": 30}, {("A", "M"): [100]},
+               [{"Supplier": "S", "Capacity (t per period)": 50, "Price (per kg)": 10}],
+               Settings=[{"Setting": "Allow shortfall", "Value": "No"}])
+    book = write(tmp_path / "b.xlsx", rows)
+    code, _, err = run_cli("solve", book, "-o", tmp_path / "p.xlsx")
+    assert code == 3
+    assert "Demand row 2" in err and "Suppliers row 2" in err
+    assert not (tmp_path / "p.xlsx").exists()
+
+
+def test_unknown_scenario_exits_2(run_cli, tmp_path: Path):
+    code, _, err = run_cli("solve", EXAMPLES / "small-example.xlsx", "--scenario", "Nope",
+                           "-o", tmp_path / "p.xlsx")
+    assert code == 2 and "China embargo in Q2" in err
+
+
+def test_what_if_names_the_scenario(run_cli, tmp_path: Path):
+    code, out, err = run_cli("solve", EXAMPLES / "small-example.xlsx", "--scenario",
+                             "China embargo in Q2", "-o", tmp_path / "p.xlsx", "--json")
+    assert code == 0, err
+    assert json.loads(out)["summary"]["Scenario"] == "China embargo in Q2"
+
+
+def test_stress_json_and_sheet(run_cli, tmp_path: Path):
+    out_path = tmp_path / "stress.xlsx"
+    code, out, err = run_cli("stress", EXAMPLES / "small-example.xlsx", "-o", out_path,
+                             "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    (row,) = result["stress"]
+    assert row["Extra cost"] == pytest.approx(1_400_000)
+    wb = openpyxl.load_workbook(out_path)
+    header = [c.value for c in wb["Stress"][1]]
+    assert header[:5] == ["Scenario", "From period", "Total cost", "Extra cost",
+                          "Shortfall (t)"]
+    assert {"Automotive shortfall (t)", "Defense shortfall (t)"} <= set(header)
+
+
+def test_template_round_trip(tmp_path: Path, run_cli):
+    path = tmp_path / "t.xlsx"
+    assert run_cli("template", path)[0] == 0
+    code, _, err = run_cli("template", path)
+    assert code == 1 and "--force" in err
+    assert run_cli("template", path, "--force")[0] == 0
+    code, _, err = run_cli("check", path)
+    assert code == 2 and "Periods" in err  # empty template: nothing planned yet
+    # Fill the minimum with openpyxl, as a planner would in Excel.
+    wb = openpyxl.load_workbook(path)
+    assert "Instructions" in wb.sheetnames
+    assert wb["Suppliers"].freeze_panes == "A2"
+    assert any("Materials" in str(dv.formula1) for dv in wb["Suppliers"].data_validations
+               .dataValidation)
+    wb["Periods"].append(["2027-Q1", 90])
+    wb["Materials"].append(["NdPr oxide"])
+    wb["Sectors"].append(["Automotive", 500])
+    wb["Demand"]["C1"] = "2027-Q1"
+    wb["Demand"].append(["Automotive", "NdPr oxide", 100])
+    wb["Suppliers"].append(["Lynas", "NdPr oxide", "Australia", "Malaysia", 200, 80])
+    wb.save(path)
+    code, out, err = run_cli("check", path)
+    assert code == 0, err
+    code, out, err = run_cli("solve", path, "-o", tmp_path / "p.xlsx", "--json")
+    assert code == 0, err
+    assert json.loads(out)["summary"]["Total cost"] == pytest.approx(8_000_000)
+
+
+def test_console_script_runs():
+    """The installed entry point (what the README tells a newcomer to run)."""
+    exe = shutil.which("ree-plan")
+    cmd = [exe] if exe else [sys.executable, "-m", "model.cli"]
+    res = subprocess.run([*cmd, "check", str(EXAMPLES / "small-example.xlsx")],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr

@@ -1,0 +1,96 @@
+"""End to end on the committed examples: stored optima, and properties recomputed from the
+plan workbook as written (read back with pandas, not from the model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import EXAMPLES
+
+from model.validate import load
+
+# Stored optima. They change only on purpose: when the example workbooks or the model change,
+# re-run `ree-plan solve/stress` on them, check why the figure moved, and update it here with
+# the reason in the commit message.
+EXPECTED = {
+    "small-example.xlsx": 26_920_000.0,  # worked by hand, see inputs/make_examples.py
+    "national-plan.xlsx": 1_358_687_123.45,
+}
+EXPECTED_STRESS = {  # national-plan.xlsx: total cost after each shock
+    "2010-style embargo": 1_378_742_823.05,
+    "Heavy RE licence shock": 1_537_527_364.49,
+    "Myanmar feed disruption": 1_422_254_787.07,
+    "EV demand surge": 1_508_377_828.64,
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_stored_optimum(name: str, tmp_path: Path, run_cli):
+    out = tmp_path / "plan.xlsx"
+    code, _, err = run_cli("solve", EXAMPLES / name, "-o", out)
+    assert code == 0, err
+    summary = pd.read_excel(out, sheet_name="Summary").set_index("Item")["Value"]
+    assert float(summary["Total cost"]) == pytest.approx(EXPECTED[name], rel=1e-7)
+
+
+def test_stored_stress(tmp_path: Path, run_cli):
+    import json
+
+    code, out, err = run_cli("stress", EXAMPLES / "national-plan.xlsx", "-o",
+                             tmp_path / "s.xlsx", "--json")
+    assert code == 0, err
+    rows = {r["Scenario"]: r for r in json.loads(out)["stress"]}
+    assert set(rows) == set(EXPECTED_STRESS)
+    for name, total in EXPECTED_STRESS.items():
+        assert rows[name]["Total cost"] == pytest.approx(total, rel=1e-7), name
+        assert rows[name]["Extra cost"] == pytest.approx(total - EXPECTED["national-plan.xlsx"],
+                                                         rel=1e-6), name
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory) -> dict[str, pd.DataFrame]:
+    from model.cli import main
+
+    out = tmp_path_factory.mktemp("plan") / "plan.xlsx"
+    assert main(["solve", str(EXAMPLES / "national-plan.xlsx"), "-o", str(out)]) == 0
+    return pd.read_excel(out, sheet_name=None)
+
+
+def test_every_cap_holds(written):
+    conc = written["Concentration"]
+    assert len(conc) > 0
+    assert (conc["Group (t)"] <= conc["Cap (%)"] / 100 * conc["Total (t)"] + 1e-6).all()
+    ban = conc[conc["Rule"] == "No China-refined for Defense"]
+    assert (ban["Group (t)"].abs() < 1e-6).all()
+
+
+def test_stock_balances_close(written):
+    st = written["Stock"]
+    gap = st["Opening (t)"] + st["Bought (t)"] - st["Drawn (t)"] - st["Closing (t)"]
+    assert gap.abs().max() < 1e-6
+    for _, g in st.groupby("Material"):
+        assert (g["Opening (t)"].iloc[1:].to_numpy() - g["Closing (t)"].iloc[:-1].to_numpy()
+                ).max() < 1e-6
+    assert (st["Closing (t)"] + st["Below floor (t)"] >= st["Floor (t)"] - 1e-6).all()
+
+
+def test_demand_met_or_reported_short(written):
+    data = load(EXAMPLES / "national-plan.xlsx")
+    alloc = written["Allocation"].groupby(["Material", "Sector", "Period"])["Tonnes"].sum()
+    demand = data.demand.assign(Period=[data.periods[t] for t in data.demand["t"]])
+    want = demand.set_index(["material", "sector", "Period"])["tonnes"]
+    want.index.names = alloc.index.names
+    assert alloc.reindex(want.index).to_numpy() == pytest.approx(want.to_numpy())
+    short = written["Shortfall"]["Tonnes"].sum()
+    from_alloc = written["Allocation"].query("Source == 'Shortfall'")["Tonnes"].sum()
+    assert short == pytest.approx(from_alloc)
+
+
+def test_purchases_within_capacity(written):
+    data = load(EXAMPLES / "national-plan.xlsx")
+    cap = data.offers.set_index(["supplier", "material"])["capacity_t"]
+    pur = written["Purchases"].set_index(["Supplier", "Material"])
+    assert (pur["Total (t)"] <= cap.reindex(pur.index).to_numpy() + 1e-6).all()
+    assert ((pur["To sectors (t)"] + pur["To stock (t)"] - pur["Total (t)"]).abs() < 1e-6).all()
