@@ -125,14 +125,15 @@ def national_plan() -> dict[str, list[dict]]:
         ],
         "Periods": [{"Period": p, "Days": d} for p, d in zip(QUARTERS, QUARTER_DAYS, strict=True)],
         "Materials": [
-            # JOGMEC: about 60 days of consumption in the stockpile.
+            # JOGMEC: about 60 days of consumption in the stockpile. Below-floor penalties
+            # above the price of rebuying keep the reserve to the end of the horizon.
             {
                 "Material": ndpr,
                 "Initial stock (t)": 1200,
                 "Min cover (days)": 60,
                 "Max stock (t)": 3000,
                 "Holding cost (per kg per period)": 0.5,
-                "Below-floor penalty (per kg per period)": 10,
+                "Below-floor penalty (per kg per period)": 150,
             },
             {
                 "Material": dy,
@@ -140,7 +141,7 @@ def national_plan() -> dict[str, list[dict]]:
                 "Min cover (days)": 60,
                 "Max stock (t)": 250,
                 "Holding cost (per kg per period)": 2,
-                "Below-floor penalty (per kg per period)": 50,
+                "Below-floor penalty (per kg per period)": 1000,
             },
             {
                 "Material": tb,
@@ -148,7 +149,7 @@ def national_plan() -> dict[str, list[dict]]:
                 "Min cover (days)": 60,
                 "Max stock (t)": 50,
                 "Holding cost (per kg per period)": 5,
-                "Below-floor penalty (per kg per period)": 150,
+                "Below-floor penalty (per kg per period)": 3000,
             },
         ],
         "Sectors": [

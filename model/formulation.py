@@ -30,9 +30,16 @@ from model.data import INITIAL, KG_PER_T, PlanData
 from model.scenarios import Factors
 
 # Pyomo constraint name -> the family key used in Built.cons and model.explain
-FAMILY_OF = {"Meet_Demand": "demand", "Define_Buy": "buy", "Stock_Balance": "stock",
-             "Stock_Floor": "floor", "Stock_Ceiling": "ceiling", "Max_Draw": "max_draw",
-             "Cap_Share": "caps", "Budget": "budget"}
+FAMILY_OF = {
+    "Meet_Demand": "demand",
+    "Define_Buy": "buy",
+    "Stock_Balance": "stock",
+    "Stock_Floor": "floor",
+    "Stock_Ceiling": "ceiling",
+    "Max_Draw": "max_draw",
+    "Cap_Share": "caps",
+    "Budget": "budget",
+}
 _TOL = 1e-9  # a right-hand side this close to 0 is 0
 _BASIS_COLUMN = {"Mine country": "mine", "Refine country": "refine", "Supplier": "supplier"}
 

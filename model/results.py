@@ -239,8 +239,9 @@ def _net_pass_through(idx: Indexes, v: dict[str, np.ndarray]) -> dict[str, np.nd
     moved = v["draw"][own] * ratio
     rows = np.flatnonzero(own)
     v["draw"][rows] -= moved
-    deliver_pos = pd.Series(np.arange(len(idx.deliver)),
-                            index=pd.MultiIndex.from_frame(idx.deliver[["o", "k", "t"]]))
+    deliver_pos = pd.Series(
+        np.arange(len(idx.deliver)), index=pd.MultiIndex.from_frame(idx.deliver[["o", "k", "t"]])
+    )
     target = deliver_pos.reindex(pd.MultiIndex.from_arrays([d["offer"], d["k"], d["t"]]))
     np.add.at(v["deliver"], target.to_numpy().astype(int), moved)
     ys = pd.Series(np.arange(len(idx.to_stock)), index=y.index).reindex(passed.index)

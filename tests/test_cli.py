@@ -13,19 +13,59 @@ import openpyxl
 import pytest
 from conftest import EXAMPLES, small_rows, toy, write
 
-SUMMARY_ROWS = ["Status", "Total cost", "Purchase cost", "Recycling cost", "Holding cost",
-                "Alternatives cost", "Shortfall penalty", "Below-floor penalty",
-                "Shortfall (t)", "Below floor (t)", "Scenario", "Input file", "Solver",
-                "Solve time (s)"]
+SUMMARY_ROWS = [
+    "Status",
+    "Total cost",
+    "Purchase cost",
+    "Recycling cost",
+    "Holding cost",
+    "Alternatives cost",
+    "Shortfall penalty",
+    "Below-floor penalty",
+    "Shortfall (t)",
+    "Below floor (t)",
+    "Scenario",
+    "Input file",
+    "Solver",
+    "Solve time (s)",
+]
 PLAN_SHEETS = {
-    "Purchases": ["Supplier", "Material", "Mine country", "Refine country", "Period",
-                  "To sectors (t)", "To stock (t)", "Total (t)", "Cost"],
+    "Purchases": [
+        "Supplier",
+        "Material",
+        "Mine country",
+        "Refine country",
+        "Period",
+        "To sectors (t)",
+        "To stock (t)",
+        "Total (t)",
+        "Cost",
+    ],
     "Recycling": ["Stream", "Material", "Country", "Period", "Tonnes", "Cost"],
     "Allocation": ["Material", "Sector", "Period", "Source", "Tonnes"],
-    "Stock": ["Material", "Period", "Opening (t)", "Bought (t)", "Drawn (t)", "Closing (t)",
-              "Floor (t)", "Below floor (t)", "Days of cover"],
-    "Concentration": ["Rule", "Group", "Material", "Sector", "Period", "Group (t)",
-                      "Total (t)", "Share (%)", "Cap (%)", "Binding"],
+    "Stock": [
+        "Material",
+        "Period",
+        "Opening (t)",
+        "Bought (t)",
+        "Drawn (t)",
+        "Closing (t)",
+        "Floor (t)",
+        "Below floor (t)",
+        "Days of cover",
+    ],
+    "Concentration": [
+        "Rule",
+        "Group",
+        "Material",
+        "Sector",
+        "Period",
+        "Group (t)",
+        "Total (t)",
+        "Share (%)",
+        "Cap (%)",
+        "Binding",
+    ],
     "Shortfall": ["Material", "Sector", "Period", "Tonnes"],
 }
 
@@ -101,9 +141,12 @@ def test_refuses_to_write_over_the_input(tmp_path: Path, run_cli):
 
 
 def test_infeasible_exits_3_with_explanation(tmp_path: Path, run_cli):
-    rows = toy({"P1": 30}, {("A", "M"): [100]},
-               [{"Supplier": "S", "Capacity (t per period)": 50, "Price (per kg)": 10}],
-               Settings=[{"Setting": "Allow shortfall", "Value": "No"}])
+    rows = toy(
+        {"P1": 30},
+        {("A", "M"): [100]},
+        [{"Supplier": "S", "Capacity (t per period)": 50, "Price (per kg)": 10}],
+        Settings=[{"Setting": "Allow shortfall", "Value": "No"}],
+    )
     book = write(tmp_path / "b.xlsx", rows)
     code, _, err = run_cli("solve", book, "-o", tmp_path / "p.xlsx")
     assert code == 3
@@ -112,30 +155,36 @@ def test_infeasible_exits_3_with_explanation(tmp_path: Path, run_cli):
 
 
 def test_unknown_scenario_exits_2(run_cli, tmp_path: Path):
-    code, _, err = run_cli("solve", EXAMPLES / "small-example.xlsx", "--scenario", "Nope",
-                           "-o", tmp_path / "p.xlsx")
+    code, _, err = run_cli(
+        "solve", EXAMPLES / "small-example.xlsx", "--scenario", "Nope", "-o", tmp_path / "p.xlsx"
+    )
     assert code == 2 and "China embargo in Q2" in err
 
 
 def test_what_if_names_the_scenario(run_cli, tmp_path: Path):
-    code, out, err = run_cli("solve", EXAMPLES / "small-example.xlsx", "--scenario",
-                             "China embargo in Q2", "-o", tmp_path / "p.xlsx", "--json")
+    code, out, err = run_cli(
+        "solve",
+        EXAMPLES / "small-example.xlsx",
+        "--scenario",
+        "China embargo in Q2",
+        "-o",
+        tmp_path / "p.xlsx",
+        "--json",
+    )
     assert code == 0, err
     assert json.loads(out)["summary"]["Scenario"] == "China embargo in Q2"
 
 
 def test_stress_json_and_sheet(run_cli, tmp_path: Path):
     out_path = tmp_path / "stress.xlsx"
-    code, out, err = run_cli("stress", EXAMPLES / "small-example.xlsx", "-o", out_path,
-                             "--json")
+    code, out, err = run_cli("stress", EXAMPLES / "small-example.xlsx", "-o", out_path, "--json")
     assert code == 0, err
     result = json.loads(out)
     (row,) = result["stress"]
     assert row["Extra cost"] == pytest.approx(1_400_000)
     wb = openpyxl.load_workbook(out_path)
     header = [c.value for c in wb["Stress"][1]]
-    assert header[:5] == ["Scenario", "From period", "Total cost", "Extra cost",
-                          "Shortfall (t)"]
+    assert header[:5] == ["Scenario", "From period", "Total cost", "Extra cost", "Shortfall (t)"]
     assert {"Automotive shortfall (t)", "Defense shortfall (t)"} <= set(header)
 
 
@@ -151,8 +200,9 @@ def test_template_round_trip(tmp_path: Path, run_cli):
     wb = openpyxl.load_workbook(path)
     assert "Instructions" in wb.sheetnames
     assert wb["Suppliers"].freeze_panes == "A2"
-    assert any("Materials" in str(dv.formula1) for dv in wb["Suppliers"].data_validations
-               .dataValidation)
+    assert any(
+        "Materials" in str(dv.formula1) for dv in wb["Suppliers"].data_validations.dataValidation
+    )
     wb["Periods"].append(["2027-Q1", 90])
     wb["Materials"].append(["NdPr oxide"])
     wb["Sectors"].append(["Automotive", 500])
@@ -171,6 +221,10 @@ def test_console_script_runs():
     """The installed entry point (what the README tells a newcomer to run)."""
     exe = shutil.which("ree-plan")
     cmd = [exe] if exe else [sys.executable, "-m", "model.cli"]
-    res = subprocess.run([*cmd, "check", str(EXAMPLES / "small-example.xlsx")],
-                         capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [*cmd, "check", str(EXAMPLES / "small-example.xlsx")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr

@@ -32,8 +32,9 @@ def sup(name: str, cap: float, price: float, **kw) -> dict:
 
 def test_merit_order_and_capacity(tmp_path: Path):
     """Demand 100; S1 60 t at 10, S2 100 t at 20: 60 x 10,000 + 40 x 20,000 = 1,400,000."""
-    out = solved(tmp_path, toy({"P1": 30}, {("A", "M"): [100]},
-                               [sup("S1", 60, 10), sup("S2", 100, 20)]))
+    out = solved(
+        tmp_path, toy({"P1": 30}, {("A", "M"): [100]}, [sup("S1", 60, 10), sup("S2", 100, 20)])
+    )
     assert out.solution.objective == pytest.approx(1_400_000)
     p = sheet(out, "Purchases").set_index("Supplier")["Total (t)"]
     assert p.to_dict() == pytest.approx({"S1": 60, "S2": 40})
@@ -41,12 +42,25 @@ def test_merit_order_and_capacity(tmp_path: Path):
 
 
 def three_countries(share: float) -> dict:
-    return toy({"P1": 30}, {("A", "M"): [100]},
-               [sup("CN", 100, 10, **{"Mine country": "China"}),
-                sup("AU", 100, 20, **{"Mine country": "Australia"}),
-                sup("US", 100, 30, **{"Mine country": "USA"})],
-               Caps=[{"Rule": "each", "Basis": "Mine country", "Group": "EACH",
-                      "Material": "EACH", "Sector": "ALL", "Max share (%)": share}])
+    return toy(
+        {"P1": 30},
+        {("A", "M"): [100]},
+        [
+            sup("CN", 100, 10, **{"Mine country": "China"}),
+            sup("AU", 100, 20, **{"Mine country": "Australia"}),
+            sup("US", 100, 30, **{"Mine country": "USA"}),
+        ],
+        Caps=[
+            {
+                "Rule": "each",
+                "Basis": "Mine country",
+                "Group": "EACH",
+                "Material": "EACH",
+                "Sector": "ALL",
+                "Max share (%)": share,
+            }
+        ],
+    )
 
 
 def test_cap_each_country(tmp_path: Path):
@@ -62,12 +76,27 @@ def test_cap_each_country(tmp_path: Path):
 
 
 def two_materials(material: str) -> dict:
-    offers = [sup("CN", 200, 10, Material="M1", **{"Mine country": "China"}),
-              sup("CN", 200, 10, Material="M2", **{"Mine country": "China"}),
-              sup("OT", 200, 20, Material="M1"), sup("OT", 200, 50, Material="M2")]
-    return toy({"P1": 30}, {("A", "M1"): [100], ("A", "M2"): [100]}, offers,
-               Caps=[{"Rule": "cn", "Basis": "Mine country", "Group": "China",
-                      "Material": material, "Sector": "ALL", "Max share (%)": 50}])
+    offers = [
+        sup("CN", 200, 10, Material="M1", **{"Mine country": "China"}),
+        sup("CN", 200, 10, Material="M2", **{"Mine country": "China"}),
+        sup("OT", 200, 20, Material="M1"),
+        sup("OT", 200, 50, Material="M2"),
+    ]
+    return toy(
+        {"P1": 30},
+        {("A", "M1"): [100], ("A", "M2"): [100]},
+        offers,
+        Caps=[
+            {
+                "Rule": "cn",
+                "Basis": "Mine country",
+                "Group": "China",
+                "Material": material,
+                "Sector": "ALL",
+                "Max share (%)": 50,
+            }
+        ],
+    )
 
 
 def test_cap_all_materials_pooled_vs_each(tmp_path: Path):
@@ -84,25 +113,38 @@ def test_sector_ban_holds_through_the_stockpile(tmp_path: Path):
     in both. Defense needs 10 t in P2, so P1 buys 10 t of Lynas into stock (500,000); Auto gets
     ChinaCo both periods (2 x 100,000). Total 700,000. Stock bought from ChinaCo would be
     cheaper but keeps its origin, so it cannot serve Defense."""
-    rows = toy({"P1": 30, "P2": 30}, {("Auto", "M"): [10, 10], ("Defense", "M"): [0, 10]},
-               [sup("ChinaCo", 100, 10, **{"Refine country": "China"}),
-                sup("Lynas", 100, 50, **{"Refine country": "Malaysia", "Last period": "P1"})],
-               Caps=[{"Rule": "ban", "Basis": "Refine country", "Group": "China",
-                      "Material": "ALL", "Sector": "Defense", "Max share (%)": 0}])
+    rows = toy(
+        {"P1": 30, "P2": 30},
+        {("Auto", "M"): [10, 10], ("Defense", "M"): [0, 10]},
+        [
+            sup("ChinaCo", 100, 10, **{"Refine country": "China"}),
+            sup("Lynas", 100, 50, **{"Refine country": "Malaysia", "Last period": "P1"}),
+        ],
+        Caps=[
+            {
+                "Rule": "ban",
+                "Basis": "Refine country",
+                "Group": "China",
+                "Material": "ALL",
+                "Sector": "Defense",
+                "Max share (%)": 0,
+            }
+        ],
+    )
     out = solved(tmp_path, rows)
     assert out.solution.objective == pytest.approx(700_000)
     alloc = sheet(out, "Allocation")
     defense = alloc[alloc["Sector"] == "Defense"]
     assert defense[["Period", "Source", "Tonnes"]].values.tolist() == [
-        ["P2", "Stockpile (Lynas)", pytest.approx(10)]]
+        ["P2", "Stockpile (Lynas)", pytest.approx(10)]
+    ]
 
 
 def floor_rows(penalty: float | None) -> dict:
     mat = {"Material": "M", "Min cover (days)": 5, "Holding cost (per kg per period)": 1}
     if penalty is not None:
         mat["Below-floor penalty (per kg per period)"] = penalty
-    return toy({"P1": 10, "P2": 10}, {("A", "M"): [10, 10]}, [sup("S", 100, 10)],
-               materials=[mat])
+    return toy({"P1": 10, "P2": 10}, {("A", "M"): [10, 10]}, [sup("S", 100, 10)], materials=[mat])
 
 
 def test_stock_floor_hard(tmp_path: Path):
@@ -126,17 +168,23 @@ def test_stock_floor_soft(tmp_path: Path):
 
 def test_min_purchase(tmp_path: Path):
     """S2 (20/kg) must sell at least 5 t: 5 x 20,000 + 5 x 10,000 = 150,000."""
-    rows = toy({"P1": 30}, {("A", "M"): [10]},
-               [sup("S1", 100, 10), sup("S2", 100, 20, **{"Min purchase (t per period)": 5})])
+    rows = toy(
+        {"P1": 30},
+        {("A", "M"): [10]},
+        [sup("S1", 100, 10), sup("S2", 100, 20, **{"Min purchase (t per period)": 5})],
+    )
     out = solved(tmp_path, rows)
     assert out.solution.objective == pytest.approx(150_000)
 
 
 def test_max_draw(tmp_path: Path):
     """50 t in stock but at most 5 t drawn a period: buy 15 + 15 at 10 = 300,000."""
-    rows = toy({"P1": 30, "P2": 30}, {("A", "M"): [20, 20]}, [sup("S", 100, 10)],
-               materials=[{"Material": "M", "Initial stock (t)": 50,
-                           "Max draw (t per period)": 5}])
+    rows = toy(
+        {"P1": 30, "P2": 30},
+        {("A", "M"): [20, 20]},
+        [sup("S", 100, 10)],
+        materials=[{"Material": "M", "Initial stock (t)": 50, "Max draw (t per period)": 5}],
+    )
     out = solved(tmp_path, rows)
     assert out.solution.objective == pytest.approx(300_000)
     assert sheet(out, "Stock")["Drawn (t)"].tolist() == pytest.approx([5, 5])
@@ -145,17 +193,23 @@ def test_max_draw(tmp_path: Path):
 def test_max_stock(tmp_path: Path):
     """S1 (10/kg) sells only in P1, S2 (30/kg) only in P2; stock at most 4 t: P1 buys 14,
     P2 buys 6: 140,000 + 180,000 = 320,000."""
-    rows = toy({"P1": 30, "P2": 30}, {("A", "M"): [10, 10]},
-               [sup("S1", 100, 10, **{"Last period": "P1"}),
-                sup("S2", 100, 30, **{"First period": "P2"})],
-               materials=[{"Material": "M", "Max stock (t)": 4}])
+    rows = toy(
+        {"P1": 30, "P2": 30},
+        {("A", "M"): [10, 10]},
+        [sup("S1", 100, 10, **{"Last period": "P1"}), sup("S2", 100, 30, **{"First period": "P2"})],
+        materials=[{"Material": "M", "Max stock (t)": 4}],
+    )
     assert solved(tmp_path, rows).solution.objective == pytest.approx(320_000)
 
 
 def test_budget(tmp_path: Path):
     """Budget 600,000 buys 60 t at 10; 40 t go short at 1000/kg: 600,000 + 40,000,000."""
-    rows = toy({"P1": 30}, {("A", "M"): [100]}, [sup("S", 100, 10)],
-               Settings=[{"Setting": "Budget per period", "Value": 600_000}])
+    rows = toy(
+        {"P1": 30},
+        {("A", "M"): [100]},
+        [sup("S", 100, 10)],
+        Settings=[{"Setting": "Budget per period", "Value": 600_000}],
+    )
     out = solved(tmp_path, rows)
     assert out.solution.objective == pytest.approx(40_600_000)
     assert out.plan.summary["Shortfall (t)"] == pytest.approx(40)
@@ -164,9 +218,12 @@ def test_budget(tmp_path: Path):
 def test_alternatives(tmp_path: Path):
     """Substitute avoids up to 30 % at 20/kg, cheaper than 50/kg: 30 x 20,000 + 70 x 50,000
     = 4,100,000."""
-    rows = toy({"P1": 30}, {("A", "M"): [100]}, [sup("S", 100, 50)],
-               Alternatives=[{"Sector": "A", "Material": "M", "Max share (%)": 30,
-                              "Cost (per kg)": 20}])
+    rows = toy(
+        {"P1": 30},
+        {("A", "M"): [100]},
+        [sup("S", 100, 50)],
+        Alternatives=[{"Sector": "A", "Material": "M", "Max share (%)": 30, "Cost (per kg)": 20}],
+    )
     out = solved(tmp_path, rows)
     assert out.solution.objective == pytest.approx(4_100_000)
     assert out.plan.summary["Alternatives cost"] == pytest.approx(600_000)
@@ -175,21 +232,37 @@ def test_alternatives(tmp_path: Path):
 def test_recycling_is_a_source(tmp_path: Path):
     """Recycling at 15/kg beats the 20/kg supplier up to its 30 t: 30 x 15,000 + 70 x 20,000
     = 1,850,000."""
-    rows = toy({"P1": 30}, {("A", "M"): [100]}, [sup("S", 100, 20)],
-               Recycling=[{"Stream": "R", "Material": "M", "Country": "Japan",
-                           "Capacity (t per period)": 30, "Cost (per kg)": 15}])
+    rows = toy(
+        {"P1": 30},
+        {("A", "M"): [100]},
+        [sup("S", 100, 20)],
+        Recycling=[
+            {
+                "Stream": "R",
+                "Material": "M",
+                "Country": "Japan",
+                "Capacity (t per period)": 30,
+                "Cost (per kg)": 15,
+            }
+        ],
+    )
     out = solved(tmp_path, rows)
     assert out.solution.objective == pytest.approx(1_850_000)
     assert sheet(out, "Recycling")[["Stream", "Tonnes"]].values.tolist() == [
-        ["R", pytest.approx(30)]]
+        ["R", pytest.approx(30)]
+    ]
     assert out.plan.summary["Recycling cost"] == pytest.approx(450_000)
 
 
 def test_shortfall_goes_to_the_cheaper_sector(tmp_path: Path):
     """60 t for 50 + 50 demanded: Defense (1000/kg) is served, Auto (100/kg) short 40 t:
     600,000 + 40 x 100,000 = 4,600,000."""
-    rows = toy({"P1": 30}, {("Auto", "M"): [50], ("Defense", "M"): [50]}, [sup("S", 60, 10)],
-               sectors={"Auto": 100, "Defense": 1000})
+    rows = toy(
+        {"P1": 30},
+        {("Auto", "M"): [50], ("Defense", "M"): [50]},
+        [sup("S", 60, 10)],
+        sectors={"Auto": 100, "Defense": 1000},
+    )
     out = solved(tmp_path, rows)
     assert out.solution.objective == pytest.approx(4_600_000)
     short = sheet(out, "Shortfall")
@@ -199,8 +272,12 @@ def test_shortfall_goes_to_the_cheaper_sector(tmp_path: Path):
 def test_infeasible_is_explained(tmp_path: Path):
     """No shortfall allowed, 100 t demanded, 50 t offered: infeasible, and the explanation
     names the demand row and the supplier's capacity."""
-    rows = toy({"P1": 30}, {("A", "M"): [100]}, [sup("S", 50, 10)],
-               Settings=[{"Setting": "Allow shortfall", "Value": "No"}])
+    rows = toy(
+        {"P1": 30},
+        {("A", "M"): [100]},
+        [sup("S", 50, 10)],
+        Settings=[{"Setting": "Allow shortfall", "Value": "No"}],
+    )
     out = solve_workbook(write(tmp_path / "toy.xlsx", rows))
     assert out.status == INFEASIBLE
     text = "\n".join(out.solution.explanation)
@@ -211,8 +288,12 @@ def test_infeasible_is_explained(tmp_path: Path):
 def test_nothing_can_meet_demand(tmp_path: Path):
     """A material with demand and no source at all, shortfall not allowed: infeasible before
     any solve, with the demand row named."""
-    rows = toy({"P1": 30}, {("A", "M"): [10], ("A", "N"): [5]}, [sup("S", 50, 10)],
-               Settings=[{"Setting": "Allow shortfall", "Value": "No"}])
+    rows = toy(
+        {"P1": 30},
+        {("A", "M"): [10], ("A", "N"): [5]},
+        [sup("S", 50, 10)],
+        Settings=[{"Setting": "Allow shortfall", "Value": "No"}],
+    )
     out = solve_workbook(write(tmp_path / "toy.xlsx", rows))
     assert out.status == INFEASIBLE
     assert any("demand of A for N in P1" in line for line in out.solution.explanation)
@@ -220,9 +301,21 @@ def test_nothing_can_meet_demand(tmp_path: Path):
 
 def test_post_solve_check_catches_a_tampered_plan(tmp_path: Path):
     """The check recomputes from the written tables: move 5 t of one delivery and it fails."""
-    rows = toy({"P1": 30}, {("A", "M"): [100]}, [sup("S1", 60, 10), sup("S2", 100, 20)],
-               Caps=[{"Rule": "c", "Basis": "Supplier", "Group": "S1", "Material": "ALL",
-                      "Sector": "A", "Max share (%)": 60}])
+    rows = toy(
+        {"P1": 30},
+        {("A", "M"): [100]},
+        [sup("S1", 60, 10), sup("S2", 100, 20)],
+        Caps=[
+            {
+                "Rule": "c",
+                "Basis": "Supplier",
+                "Group": "S1",
+                "Material": "ALL",
+                "Sector": "A",
+                "Max share (%)": 60,
+            }
+        ],
+    )
     out = solved(tmp_path, rows)
     b = out.built
     args = (b.data, b.idx.buy, b.idx.demand[["material", "sector", "t"]], b.idx.caps, b.num)
@@ -234,3 +327,21 @@ def test_post_solve_check_catches_a_tampered_plan(tmp_path: Path):
     pur = out.plan.sheets["Purchases"]
     pur.loc[pur["Supplier"] == "S1", "Total (t)"] = 70
     assert any("over capacity" in p for p in check_plan(*args, out.plan))
+
+
+def test_tidy_pass_keeps_cost_and_avoids_rotation(tmp_path: Path):
+    """Two periods, 100 t initial stock, floor 100 t (10 days of 10 t/day): rotating stock
+    (buy into a new lot, draw the old one) costs the same as delivering straight. Optimum
+    200 x 10,000 = 2,000,000 either way; the reported plan draws nothing and buys nothing
+    into stock."""
+    rows = toy(
+        {"P1": 10, "P2": 10},
+        {("A", "M"): [100, 100]},
+        [sup("S", 300, 10)],
+        materials=[{"Material": "M", "Initial stock (t)": 100, "Min cover (days)": 10}],
+    )
+    out = solved(tmp_path, rows)
+    assert out.solution.objective == pytest.approx(2_000_000)
+    stock = sheet(out, "Stock")
+    assert stock["Drawn (t)"].sum() == pytest.approx(0)
+    assert stock["Bought (t)"].sum() == pytest.approx(0)

@@ -16,13 +16,30 @@ from model.validate import load
 def test_factors_multiply_and_release_the_floor(tmp_path: Path):
     rows = small_rows()
     rows["Scenarios"] += [
-        {"Scenario": "China embargo in Q2", "Effect": "Capacity", "Basis": "Supplier",
-         "Target": "ChinaCo", "Change (%)": 50, "First period": "2027-Q2",
-         "Last period": "2027-Q3"},
-        {"Scenario": "China embargo in Q2", "Effect": "Price", "Basis": "Material",
-         "Target": "ALL", "Change (%)": 10},
-        {"Scenario": "China embargo in Q2", "Effect": "Demand", "Basis": "Sector",
-         "Target": "Defense", "Change (%)": -25, "First period": "2027-Q3"},
+        {
+            "Scenario": "China embargo in Q2",
+            "Effect": "Capacity",
+            "Basis": "Supplier",
+            "Target": "ChinaCo",
+            "Change (%)": 50,
+            "First period": "2027-Q2",
+            "Last period": "2027-Q3",
+        },
+        {
+            "Scenario": "China embargo in Q2",
+            "Effect": "Price",
+            "Basis": "Material",
+            "Target": "ALL",
+            "Change (%)": 10,
+        },
+        {
+            "Scenario": "China embargo in Q2",
+            "Effect": "Demand",
+            "Basis": "Sector",
+            "Target": "Defense",
+            "Change (%)": -25,
+            "First period": "2027-Q3",
+        },
     ]
     data = load(write(tmp_path / "b.xlsx", rows))
     f = factors(data, "China embargo in Q2")
@@ -61,13 +78,24 @@ def test_reserve_too_small_short_in_penalty_order(tmp_path: Path):
     20 at 100/kg), one supplier at 10/kg that stops in P2. Baseline buys 30 t twice: 600,000.
     Stress: P1 as planned (300,000); in P2 the floor is released and the 10 t go to Defense;
     Auto is short 20 t: 20 x 100,000 = 2,000,000. Total 2,300,000, extra 1,700,000."""
-    rows = toy({"P1": 30, "P2": 30}, {("Defense", "M"): [10, 10], ("Auto", "M"): [20, 20]},
-               [{"Supplier": "S", "Capacity (t per period)": 30, "Price (per kg)": 10}],
-               sectors={"Defense": 1000, "Auto": 100},
-               materials=[{"Material": "M", "Initial stock (t)": 10, "Min cover (days)": 10}],
-               Scenarios=[{"Scenario": "stop", "Effect": "Capacity", "Basis": "Supplier",
-                           "Target": "S", "Change (%)": -100, "First period": "P2",
-                           "Last period": "P2"}])
+    rows = toy(
+        {"P1": 30, "P2": 30},
+        {("Defense", "M"): [10, 10], ("Auto", "M"): [20, 20]},
+        [{"Supplier": "S", "Capacity (t per period)": 30, "Price (per kg)": 10}],
+        sectors={"Defense": 1000, "Auto": 100},
+        materials=[{"Material": "M", "Initial stock (t)": 10, "Min cover (days)": 10}],
+        Scenarios=[
+            {
+                "Scenario": "stop",
+                "Effect": "Capacity",
+                "Basis": "Supplier",
+                "Target": "S",
+                "Change (%)": -100,
+                "First period": "P2",
+                "Last period": "P2",
+            }
+        ],
+    )
     res = stress_data(load(write(tmp_path / "b.xlsx", rows)))
     assert res.baseline.solution.objective == pytest.approx(600_000)
     (row,) = res.rows
@@ -106,9 +134,10 @@ def test_fixing_keeps_the_periods_before_the_shock(national):
     base = res.baseline.plan
     for name, plan in res.plans.items():
         t0 = factors(data, name).first
-        for sheet, cols in (("Purchases", ["Supplier", "Material", "Period", "Total (t)"]),
-                            ("Allocation", ["Material", "Sector", "Period", "Source",
-                                            "Tonnes"])):
+        for sheet, cols in (
+            ("Purchases", ["Supplier", "Material", "Period", "Total (t)"]),
+            ("Allocation", ["Material", "Sector", "Period", "Source", "Tonnes"]),
+        ):
             a = base.sheets[sheet]
             b = plan.sheets[sheet]
             a = a[a["_t"] < t0][cols].sort_values(cols[:-1]).reset_index(drop=True)

@@ -42,52 +42,114 @@ def _dup(sheet: str, i: int) -> Callable[[Rows], None]:
 
 # Row i of a sheet's list is Excel row i + 2. Column letters follow model.workbook.SHEETS.
 CASES = [
-    ("text in a number", _set("Suppliers", 0, "Capacity (t per period)", "lots"),
-     "Suppliers!E2", "not a number"),
+    (
+        "text in a number",
+        _set("Suppliers", 0, "Capacity (t per period)", "lots"),
+        "Suppliers!E2",
+        "not a number",
+    ),
     ("negative price", _set("Suppliers", 1, "Price (per kg)", -5), "Suppliers!F3", "at least 0"),
     ("blank required cell", _set("Suppliers", 2, "Mine country", None), "Suppliers!C4", "blank"),
-    ("unknown material", _set("Suppliers", 0, "Material", "NdPr oxyde"), "Suppliers!B2",
-     "did you mean 'NdPr oxide'"),
+    (
+        "unknown material",
+        _set("Suppliers", 0, "Material", "NdPr oxyde"),
+        "Suppliers!B2",
+        "did you mean 'NdPr oxide'",
+    ),
     ("duplicate supplier row", _dup("Suppliers", 1), "Suppliers!B5", "already given in row 3"),
-    ("unknown period", _set("Suppliers", 0, "First period", "Next year"), "Suppliers!H2",
-     "not a period"),
-    ("window ends before it starts", lambda r: r["Suppliers"][0].update(
-        {"First period": "2027-Q3", "Last period": "2027-Q1"}), "Suppliers!I2", "before"),
+    (
+        "unknown period",
+        _set("Suppliers", 0, "First period", "Next year"),
+        "Suppliers!H2",
+        "not a period",
+    ),
+    (
+        "window ends before it starts",
+        lambda r: r["Suppliers"][0].update({"First period": "2027-Q3", "Last period": "2027-Q1"}),
+        "Suppliers!I2",
+        "before",
+    ),
     ("zero days", _set("Periods", 1, "Days", 0), "Periods!B3", "greater than 0"),
     ("duplicate period", _dup("Periods", 0), "Periods!A5", "already given"),
-    ("zero penalty", _set("Sectors", 0, "Shortfall penalty (per kg)", 0), "Sectors!B2",
-     "greater than 0"),
-    ("unknown sector in demand", _set("Demand", 0, "Sector", "Automotve"), "Demand!A2",
-     "did you mean 'Automotive'"),
+    (
+        "zero penalty",
+        _set("Sectors", 0, "Shortfall penalty (per kg)", 0),
+        "Sectors!B2",
+        "greater than 0",
+    ),
+    (
+        "unknown sector in demand",
+        _set("Demand", 0, "Sector", "Automotve"),
+        "Demand!A2",
+        "did you mean 'Automotive'",
+    ),
     ("negative demand", _set("Demand", 0, "2027-Q2", -1), "Demand!D2", "at least 0"),
-    ("negative stock", _set("Materials", 0, "Initial stock (t)", -3), "Materials!B2",
-     "at least 0"),
+    ("negative stock", _set("Materials", 0, "Initial stock (t)", -3), "Materials!B2", "at least 0"),
     ("bad basis word", _set("Caps", 0, "Basis", "Country"), "Caps!B2", "not a basis"),
     ("cap group unknown", _set("Caps", 0, "Group", "Chna"), "Caps!C2", "did you mean 'China'"),
     ("cap material word", _set("Caps", 0, "Material", "SOME"), "Caps!D2", "EACH or ALL"),
     ("cap sector unknown", _set("Caps", 1, "Sector", "Navy"), "Caps!E3", "not a sector"),
     ("share over 100", _set("Caps", 0, "Max share (%)", 120), "Caps!F2", "at most 100"),
     ("bad effect", _set("Scenarios", 0, "Effect", "Embargo"), "Scenarios!B2", "not an effect"),
-    ("basis not allowed for effect", _set("Scenarios", 0, "Basis", "Sector"), "Scenarios!C2",
-     "not a basis for a Capacity change"),
-    ("unknown scenario target", _set("Scenarios", 0, "Target", "Chinaa"), "Scenarios!D2",
-     "did you mean 'China'"),
-    ("change below -100", _set("Scenarios", 0, "Change (%)", -150), "Scenarios!E2",
-     "at least -100"),
-    ("stream named like a supplier", _set("Recycling", 0, "Stream", "Lynas"), "Recycling!A2",
-     "also a supplier"),
-    ("bad yes/no setting", lambda r: r["Settings"].append(
-        {"Setting": "Allow shortfall", "Value": "Maybe"}), "Settings!B3", "Yes or No"),
-    ("negative budget", lambda r: r["Settings"].append(
-        {"Setting": "Budget per period", "Value": -1}), "Settings!B3", "greater than 0"),
-    ("alternative share over 100", lambda r: r.update({"Alternatives": [
-        {"Sector": "Defense", "Material": "NdPr oxide", "Max share (%)": 101,
-         "Cost (per kg)": 5}]}), "Alternatives!C2", "at most 100"),
+    (
+        "basis not allowed for effect",
+        _set("Scenarios", 0, "Basis", "Sector"),
+        "Scenarios!C2",
+        "not a basis for a Capacity change",
+    ),
+    (
+        "unknown scenario target",
+        _set("Scenarios", 0, "Target", "Chinaa"),
+        "Scenarios!D2",
+        "did you mean 'China'",
+    ),
+    (
+        "change below -100",
+        _set("Scenarios", 0, "Change (%)", -150),
+        "Scenarios!E2",
+        "at least -100",
+    ),
+    (
+        "stream named like a supplier",
+        _set("Recycling", 0, "Stream", "Lynas"),
+        "Recycling!A2",
+        "also a supplier",
+    ),
+    (
+        "bad yes/no setting",
+        lambda r: r["Settings"].append({"Setting": "Allow shortfall", "Value": "Maybe"}),
+        "Settings!B3",
+        "Yes or No",
+    ),
+    (
+        "negative budget",
+        lambda r: r["Settings"].append({"Setting": "Budget per period", "Value": -1}),
+        "Settings!B3",
+        "greater than 0",
+    ),
+    (
+        "alternative share over 100",
+        lambda r: r.update(
+            {
+                "Alternatives": [
+                    {
+                        "Sector": "Defense",
+                        "Material": "NdPr oxide",
+                        "Max share (%)": 101,
+                        "Cost (per kg)": 5,
+                    }
+                ]
+            }
+        ),
+        "Alternatives!C2",
+        "at most 100",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("mutate", "where", "fragment"), [c[1:] for c in CASES],
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("mutate", "where", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_each_rule_names_sheet_and_cell(tmp_path: Path, mutate, where: str, fragment: str):
     rows = small_rows()
     mutate(rows)

@@ -36,8 +36,17 @@ def raw_book(path: Path, capacity: object = 100) -> Path:
     ws.append(["Sector", "Material", JAN, FEB, "Comment"])
     ws.append(["K", "M", 10, None, "Feb blank = 0"])
     ws = wb.create_sheet("Suppliers")
-    ws.append(["Supplier", "Material", "Mine country", "Refine country",
-               "Capacity (t per period)", "Price (per kg)", "First period"])
+    ws.append(
+        [
+            "Supplier",
+            "Material",
+            "Mine country",
+            "Refine country",
+            "Capacity (t per period)",
+            "Price (per kg)",
+            "First period",
+        ]
+    )
     ws.append(["S1", "M", "A", "A", capacity, 10, FEB])
     ws.append(["S2", "M", "B", "B", 100, 20, None])
     ws = wb.create_sheet("Caps")
@@ -80,8 +89,9 @@ def test_formula_read_by_saved_value(tmp_path: Path):
         for item in zin.infolist():
             body = zin.read(item.filename)
             if item.filename.endswith(".xml") and b"10*10" in body:
-                body, n = re.subn(rb"<f>10\*10</f>(<v\s*/>|<v></v>)?", b"<f>10*10</f><v>100</v>",
-                                  body)
+                body, n = re.subn(
+                    rb"<f>10\*10</f>(<v\s*/>|<v></v>)?", b"<f>10*10</f><v>100</v>", body
+                )
                 assert n == 1
             zout.writestr(item, body)
     data = load(patched)
