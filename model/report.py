@@ -76,8 +76,18 @@ def _write_table(wb: Workbook, name: str, df: pd.DataFrame, currency: str) -> No
         sample = [len(str(col))] + [len(_shown(v, fmt)) for v in data[col].head(200)]
         ws.column_dimensions[letter].width = min(48, max(10, max(sample) + 3))
     ws.freeze_panes = "A2"
+    _print_setup(ws)
     if n:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{n + 1}"
+
+
+def _print_setup(ws: Any) -> None:
+    """Print across one page wide, landscape, header row repeated on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
 
 
 def _cell_value(v: Any) -> Any:
@@ -108,6 +118,7 @@ def _write_summary(wb: Workbook, summary: Mapping[str, Any], currency: str) -> N
             cell.number_format = _money(currency)
         elif k.endswith("(t)"):
             cell.number_format = TONNES
+    _print_setup(ws)
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = max(
         24, min(80, max(len(str(v)) for v in summary.values()) + 4)
