@@ -29,6 +29,7 @@ from model.cli import (
 )
 from model.data import PlanData
 from model.formulation import Built, build_model, numbers
+from model.marginals import extract_marginals
 from model.report import OutputError, write_plan
 from model.results import Plan, extract
 from model.scenarios import factors
@@ -56,6 +57,8 @@ def _plan(b: Built, sol: Solution, scenario: str | None) -> Plan:
     )
     if problems:
         raise PlanCheckError(problems)
+    if sol.duals is not None:
+        plan.sheets["Marginal values"] = extract_marginals(b, sol.duals)
     return plan
 
 

@@ -33,6 +33,23 @@ class Solution:
     values: dict[str, np.ndarray]  # family -> value per index-table row
     highs_s: float
     explanation: list[str] = field(default_factory=list)  # infeasible: planner words
+    duals: Duals | None = None  # from the cost-minimising run, when asked for
+
+
+@dataclass
+class Duals:
+    """Duals and ranging of the optimal basis, per family in index-table order.
+
+    HiGHS's signs (minimisation): a row dual is d(cost)/d(right-hand side); a column dual
+    (reduced cost) is d(cost)/d(the bound the column sits at). Ranges are the bound values
+    between which that dual holds (NaN when HiGHS gives none).
+    """
+
+    row: dict[str, np.ndarray]
+    col: dict[str, np.ndarray]
+    row_range: dict[str, tuple[np.ndarray, np.ndarray]]
+    col_range: dict[str, tuple[np.ndarray, np.ndarray]]
+    values: dict[str, np.ndarray]  # the solution these duals belong to (before tidying)
 
 
 @dataclass
@@ -112,7 +129,7 @@ def hand_over(b: Built, time_limit_s: float | None = None) -> Handle:
     return Handle(h, b, col, row, lower, upper, compile_s, time.perf_counter() - t1)
 
 
-def run(handle: Handle, tidy: bool = True) -> Solution:
+def run(handle: Handle, tidy: bool = True, duals: bool = False) -> Solution:
     """Solve what the handle holds; read values back per family.
 
     With ``tidy``, a second pass keeps the optimal cost and removes needless stock rotation
@@ -127,17 +144,62 @@ def run(handle: Handle, tidy: bool = True) -> Solution:
     if status == ms.kOptimal:
         objective = h.getInfo().objective_function_value
         x = np.asarray(h.getSolution().col_value)
+        found = _duals(handle, x) if duals else None  # before the tidy pass moves the basis
         if tidy:
             x = _tidy(handle, objective, x)
         values = {
             f: np.where(c >= 0, x[np.maximum(c, 0)], 0.0) if len(c) else np.zeros(0)
             for f, c in handle.col.items()
         }
-        return Solution(OPTIMAL, detail, objective, values, time.perf_counter() - t0)
+        return Solution(OPTIMAL, detail, objective, values, time.perf_counter() - t0, duals=found)
     highs_s = time.perf_counter() - t0
     if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
         return Solution(INFEASIBLE, detail, float("nan"), {}, highs_s, explain(handle))
     return Solution(NO_PLAN, detail, float("nan"), {}, highs_s)
+
+
+def _per_family(positions: dict[str, np.ndarray], array: np.ndarray) -> dict[str, np.ndarray]:
+    return {
+        f: np.where(p >= 0, array[np.maximum(p, 0)] if len(array) else 0.0, np.nan)
+        for f, p in positions.items()
+    }
+
+
+def _duals(handle: Handle, x: np.ndarray) -> Duals:
+    h = handle.highs
+    sol = h.getSolution()
+    row_dual, col_dual = np.asarray(sol.row_dual), np.asarray(sol.col_dual)
+    status, rng = h.getRanging()
+    if status == highspy.HighsStatus.kOk and rng.valid:
+        row_lo, row_hi = np.asarray(rng.row_bound_dn.value_), np.asarray(rng.row_bound_up.value_)
+        col_lo, col_hi = np.asarray(rng.col_bound_dn.value_), np.asarray(rng.col_bound_up.value_)
+    else:
+        row_lo = row_hi = np.full(len(row_dual), np.nan)
+        col_lo = col_hi = np.full(len(col_dual), np.nan)
+    rows, cols = handle.row, handle.col
+    return Duals(
+        _per_family(rows, row_dual),
+        _per_family(cols, col_dual),
+        {
+            f: (a, b)
+            for f, a, b in zip(
+                rows,
+                _per_family(rows, row_lo).values(),
+                _per_family(rows, row_hi).values(),
+                strict=True,
+            )
+        },
+        {
+            f: (a, b)
+            for f, a, b in zip(
+                cols,
+                _per_family(cols, col_lo).values(),
+                _per_family(cols, col_hi).values(),
+                strict=True,
+            )
+        },
+        {f: np.nan_to_num(v) for f, v in _per_family(cols, x).items()},
+    )
 
 
 # The tidy pass may cost this much more than the optimum (relative): below any money a planner
@@ -178,7 +240,9 @@ def _tidy(handle: Handle, objective: float, x: np.ndarray) -> np.ndarray:
     return x
 
 
-def solve(b: Built, time_limit_s: float | None = None) -> tuple[Solution, Handle]:
+def solve(
+    b: Built, time_limit_s: float | None = None, duals: bool = True
+) -> tuple[Solution, Handle]:
     """Hand ``b`` to HiGHS and solve; a model infeasible by construction is not handed over."""
     if b.m.trivially_infeasible:
         from model.explain import describe_row
@@ -194,7 +258,7 @@ def solve(b: Built, time_limit_s: float | None = None) -> tuple[Solution, Handle
             ["Nothing in the workbook can meet:"] + reasons,
         ), empty
     handle = hand_over(b, time_limit_s)
-    return run(handle), handle
+    return run(handle, duals=duals), handle
 
 
 def explain(handle: Handle) -> list[str]:

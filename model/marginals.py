@@ -1,0 +1,191 @@
+"""Marginal values from the LP duals, in planner words and units. Pure: no files.
+
+Signs (HiGHS, minimisation): a row dual is d(cost)/d(right-hand side); a column's reduced cost
+is d(cost)/d(the bound it sits at). So one more tonne of capacity at an offer whose ``Buy`` sits
+at its upper bound changes the cost by its reduced cost (negative: a saving); a cap row
+``sum (1[o in g] - share) F <= 0`` with dual y <= 0 changes the cost by ``-y * Total`` per unit
+of share, i.e. loosening the cap by one percentage point saves ``-y * Total / 100``.
+Ranges are HiGHS's bound ranging: the bound values between which the value holds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from model.formulation import Built
+from model.solve import Duals
+
+SIGNIFICANT = 1e-7  # currency per unit: below this a dual is solver noise
+
+COLUMNS = [
+    "Kind",
+    "Item",
+    "Material",
+    "Sector",
+    "Period",
+    "Value",
+    "Unit",
+    "Holds from",
+    "Holds to",
+    "Meaning",
+]
+
+
+def extract_marginals(b: Built, duals: Duals) -> pd.DataFrame:
+    """One row per capacity, minimum purchase, cap, stock floor and budget that has a value,
+    and one per demand row (the marginal cost of demand)."""
+    data, idx = b.data, b.idx
+    values = duals.values
+    cur = data.currency
+    periods = np.asarray(data.periods, dtype=object)
+    offers = data.offers
+    frames = []
+
+    # Capacity and minimum purchase: reduced cost of Buy at its upper / lower bound.
+    d = duals.col["buy"]
+    lo, hi = duals.col_range["buy"]
+    buy = values["buy"]
+    o, t = idx.buy["o"].to_numpy(), idx.buy["t"].to_numpy()
+    at_ub = (np.abs(buy - b.num.buy_ub) <= 1e-6 * np.maximum(1.0, b.num.buy_ub)) & (d < 0)
+    at_lb = (
+        (b.num.buy_lb > 0)
+        & (np.abs(buy - b.num.buy_lb) <= 1e-6 * np.maximum(1.0, b.num.buy_lb))
+        & (d > 0)
+    )
+    for mask, kind, value, unit, meaning in (
+        (
+            at_ub & (np.abs(d) > SIGNIFICANT),
+            "Capacity",
+            -d,
+            f"{cur} per t of capacity",
+            "saving from one more tonne of capacity in this period",
+        ),
+        (
+            at_lb & (np.abs(d) > SIGNIFICANT),
+            "Min purchase",
+            d,
+            f"{cur} per t of minimum",
+            "extra cost of each tonne the minimum purchase forces",
+        ),
+    ):
+        sel = np.flatnonzero(mask)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "Kind": kind,
+                    "Item": offers["supplier"].to_numpy()[o[sel]],
+                    "Material": offers["material"].to_numpy()[o[sel]],
+                    "Sector": "",
+                    "Period": periods[t[sel]],
+                    "Value": value[sel],
+                    "Unit": unit,
+                    "Holds from": lo[sel],
+                    "Holds to": hi[sel],
+                    "Meaning": meaning,
+                }
+            )
+        )
+
+    # Caps: loosening by one percentage point.
+    if len(idx.caps):
+        y = duals.row["caps"]
+        terms = idx.cap_terms
+        q = np.zeros(len(terms))
+        for family in ("buy", "deliver", "draw"):
+            sel = (terms["family"] == family).to_numpy()
+            q[sel] = values[family][terms.loc[sel, "pos"].to_numpy().astype(int)]
+        total = np.bincount(terms["c"].to_numpy().astype(int), weights=q, minlength=len(idx.caps))
+        per_point = -y * total / 100.0
+        sel = np.flatnonzero(np.abs(per_point) > SIGNIFICANT)
+        caps = idx.caps.iloc[sel]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "Kind": "Cap",
+                    "Item": (caps["rule"] + ": " + caps["group"]).to_numpy(),
+                    "Material": caps["material"].to_numpy(),
+                    "Sector": caps["sector"].to_numpy(),
+                    "Period": periods[caps["t"].to_numpy()],
+                    "Value": per_point[sel],
+                    "Unit": f"{cur} per percentage point",
+                    "Holds from": np.nan,
+                    "Holds to": np.nan,
+                    "Meaning": "saving from loosening the cap by one point (the cost of tightening it, "
+                    "for a small change)",
+                }
+            )
+        )
+
+    # Stock floors and the budget.
+    for family, kind, table, sign, unit, meaning in (
+        (
+            "floor",
+            "Stock floor",
+            idx.floor,
+            1.0,
+            f"{cur} per t of floor",
+            "extra cost of one more tonne of required stock",
+        ),
+        (
+            "budget",
+            "Budget",
+            None,
+            -1.0,
+            f"{cur} per {cur} of budget",
+            "saving from one more unit of budget in this period",
+        ),
+    ):
+        y = duals.row[family]
+        if not len(y):
+            continue
+        lo, hi = duals.row_range[family]
+        sel = np.flatnonzero(np.abs(y) > SIGNIFICANT)
+        if table is not None:
+            mat, per = table["material"].to_numpy()[sel], table["t"].to_numpy()[sel]
+        else:
+            mat, per = np.full(len(sel), ""), np.asarray(idx.budget_periods)[sel]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "Kind": kind,
+                    "Item": kind,
+                    "Material": mat,
+                    "Sector": "",
+                    "Period": periods[per],
+                    "Value": sign * y[sel],
+                    "Unit": unit,
+                    "Holds from": lo[sel],
+                    "Holds to": hi[sel],
+                    "Meaning": meaning,
+                }
+            )
+        )
+
+    # Demand: every row, the price of one more tonne.
+    y = duals.row["demand"]
+    lo, hi = duals.row_range["demand"]
+    dem = idx.demand
+    frames.append(
+        pd.DataFrame(
+            {
+                "Kind": "Demand",
+                "Item": "Demand",
+                "Material": dem["material"].to_numpy(),
+                "Sector": dem["sector"].to_numpy(),
+                "Period": periods[dem["t"].to_numpy()],
+                "Value": np.where(np.abs(y) > SIGNIFICANT, y, 0.0),
+                "Unit": f"{cur} per t of demand",
+                "Holds from": lo,
+                "Holds to": hi,
+                "Meaning": "cost of one more tonne demanded (the marginal price of supply)",
+            }
+        )
+    )
+    out = pd.concat([f for f in frames if len(f)], ignore_index=True) if frames else None
+    if out is None or out.empty:
+        return pd.DataFrame({c: [] for c in COLUMNS})
+    for c in ("Holds from", "Holds to"):
+        v = out[c].astype(float)
+        out[c] = np.where(np.abs(v) >= 1e29, np.nan, v)  # HiGHS's infinity: no limit
+    return out[COLUMNS]
