@@ -111,8 +111,8 @@ def extract_marginals(b: Built, duals: Duals) -> pd.DataFrame:
                     "Unit": f"{cur} per percentage point",
                     "Holds from": np.nan,
                     "Holds to": np.nan,
-                    "Meaning": "saving from loosening the cap by one point (the cost of tightening it, "
-                    "for a small change)",
+                    "Meaning": "saving from loosening the cap by one point "
+                    "(the cost of tightening it, for a small change)",
                 }
             )
         )
