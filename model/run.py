@@ -232,7 +232,7 @@ def run_solve(args: argparse.Namespace) -> int:
         return _report_failure(outcome)
     out = Path(args.out) if args.out else default_out(args.book, "plan")
     try:
-        write_plan(out, outcome.plan, args.book)
+        write_plan(out, outcome.plan, data)
     except (OutputError, OSError) as exc:
         print(f"ree-plan: cannot write the plan: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -259,7 +259,7 @@ def run_stress(args: argparse.Namespace) -> int:
         write_plan(
             out,
             result.baseline.plan,
-            args.book,
+            data,
             {
                 "Stress": stress,
                 "Stress shortfall": result.shortfall,

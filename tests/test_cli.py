@@ -112,7 +112,7 @@ def test_solve_writes_every_sheet_and_json(tmp_path: Path, run_cli):
     assert summary["Total cost"] == pytest.approx(26_920_000)
     assert digest(book) == before
     wb = openpyxl.load_workbook(out_path)
-    assert wb.sheetnames[0] == "Summary"
+    assert wb.sheetnames[:2] == ["Overview", "Summary"]
     items = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
     assert set(SUMMARY_ROWS) <= set(items)
     assert items["Total cost"] == pytest.approx(26_920_000)

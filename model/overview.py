@@ -1,0 +1,164 @@
+"""The director's one-minute view of a plan, and the tables its charts draw. Pure: no files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from model.data import PlanData
+from model.results import Plan
+
+COST_ROWS = (
+    "Purchase cost",
+    "Recycling cost",
+    "Holding cost",
+    "Alternatives cost",
+    "Shortfall penalty",
+    "Below-floor penalty",
+)
+
+
+@dataclass
+class Overview:
+    cost: pd.DataFrame  # Item, Value, Share (%)
+    concentration: pd.DataFrame  # Material, Basis, Country, horizon share, peak share, cap
+    cover: pd.DataFrame  # Material x period: days of cover at period end
+    shortfall: pd.DataFrame  # Sector, Shortfall (t), Penalty
+    binding_caps: pd.DataFrame  # Rule, Group, Material, Sector, Periods binding
+    at_capacity: pd.DataFrame  # Supplier, Material, Periods at capacity, value of +1 t
+    mix: dict[str, pd.DataFrame]  # material -> period x refine country (t bought)
+    stock: dict[str, pd.DataFrame]  # material -> period x [Closing (t), Floor (t)]
+
+
+def _bought(plan: Plan) -> pd.DataFrame:
+    pur = plan.sheets["Purchases"]
+    rec = plan.sheets["Recycling"]
+    return pd.concat(
+        [
+            pur[
+                [
+                    "Supplier",
+                    "Material",
+                    "Mine country",
+                    "Refine country",
+                    "Period",
+                    "_t",
+                    "Total (t)",
+                ]
+            ].rename(columns={"Total (t)": "t_"}),
+            rec.assign(**{"Mine country": rec["Country"], "Refine country": rec["Country"]}).rename(
+                columns={"Stream": "Supplier", "Tonnes": "t_"}
+            )[["Supplier", "Material", "Mine country", "Refine country", "Period", "_t", "t_"]],
+        ],
+        ignore_index=True,
+    )
+
+
+def _cap_for(data: PlanData, basis: str, country: str, material: str) -> float:
+    caps = data.caps
+    sel = caps[
+        (caps["basis"] == basis)
+        & caps["group"].isin([country, "EACH"])
+        & caps["material"].isin([material, "EACH"])
+        & (caps["sector"] == "ALL")
+    ]
+    return float(sel["max_share"].min() * 100) if len(sel) else np.nan
+
+
+def build_overview(data: PlanData, plan: Plan) -> Overview:
+    s = plan.summary
+    total = s["Total cost"]
+    cost = pd.DataFrame(
+        {"Item": ["Total cost", *COST_ROWS], "Value": [total, *(s[k] for k in COST_ROWS)]}
+    )
+    cost["Share (%)"] = cost["Value"] / total * 100 if total else np.nan
+
+    bought = _bought(plan)
+    periods = list(data.periods)
+    conc_rows = []
+    for m in data.materials.index:
+        b = bought[bought["Material"] == m]
+        if b["t_"].sum() <= 0:
+            continue
+        for basis in ("Mine country", "Refine country"):
+            by = b.groupby(basis)["t_"].sum() / b["t_"].sum() * 100
+            top = by.idxmax()
+            per = b.pivot_table(index="_t", columns=basis, values="t_", aggfunc="sum").fillna(0)
+            peak = (per[top] / per.sum(axis=1) * 100).max()
+            conc_rows.append((m, basis, top, by[top], peak, _cap_for(data, basis, top, m)))
+    concentration = pd.DataFrame(
+        conc_rows,
+        columns=[
+            "Material",
+            "Basis",
+            "Largest country",
+            "Share over horizon (%)",
+            "Highest period share (%)",
+            "Cap (%)",
+        ],
+    )
+
+    st = plan.sheets["Stock"]
+    cover = st.pivot(index="Material", columns="Period", values="Days of cover")
+    cover = cover.reindex(index=list(data.materials.index), columns=periods)
+    cover = cover.reset_index()
+
+    short = plan.sheets["Shortfall"].groupby("Sector")["Tonnes"].sum()
+    shortfall = pd.DataFrame({"Sector": list(data.sectors.index)})
+    shortfall["Shortfall (t)"] = shortfall["Sector"].map(short).fillna(0.0)
+    shortfall["Penalty"] = (
+        shortfall["Shortfall (t)"] * 1000 * shortfall["Sector"].map(data.sectors["penalty_per_kg"])
+    )
+
+    conc = plan.sheets["Concentration"]
+    bind = conc[conc["Binding"] == "Yes"]
+    binding_caps = (
+        bind.groupby(["Rule", "Group", "Material", "Sector"], sort=False)
+        .size()
+        .rename("Periods binding")
+        .reset_index()
+    )
+
+    mv = plan.sheets.get("Marginal values")
+    if mv is not None and len(mv):
+        capv = mv[mv["Kind"] == "Capacity"]
+        at_capacity = (
+            capv.groupby(["Item", "Material"], sort=False)
+            .agg(
+                **{
+                    "Periods at capacity": ("Value", "size"),
+                    "Average value of +1 t": ("Value", "mean"),
+                }
+            )
+            .reset_index()
+            .rename(columns={"Item": "Supplier"})
+        )
+        at_capacity = at_capacity.sort_values("Average value of +1 t", ascending=False)
+    else:
+        at_capacity = pd.DataFrame(
+            columns=["Supplier", "Material", "Periods at capacity", "Average value of +1 t"]
+        )
+
+    mix, stock = {}, {}
+    for m in data.materials.index:
+        b = bought[bought["Material"] == m]
+        table = (
+            b.pivot_table(index="Period", columns="Refine country", values="t_", aggfunc="sum")
+            .reindex(periods)
+            .fillna(0.0)
+        )
+        mix[m] = table.reset_index()
+        sm = st[st["Material"] == m].set_index("Period")[["Closing (t)", "Floor (t)"]]
+        stock[m] = sm.reindex(periods).reset_index()
+    return Overview(
+        cost,
+        concentration,
+        cover,
+        shortfall,
+        binding_caps,
+        at_capacity.reset_index(drop=True),
+        mix,
+        stock,
+    )

@@ -1,0 +1,142 @@
+"""The plan workbook as a planner opens it: sheets, charts pointing at the right data,
+number formats, frozen headers, highlighting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import EXAMPLES
+
+
+@pytest.fixture(scope="module")
+def stress_book(tmp_path_factory) -> openpyxl.Workbook:
+    from model.cli import main
+
+    out = tmp_path_factory.mktemp("report") / "stress.xlsx"
+    assert main(["stress", str(EXAMPLES / "national-plan.xlsx"), "-o", str(out)]) == 0
+    return openpyxl.load_workbook(out)
+
+
+def _ref(series) -> str:
+    return series.val.numRef.f
+
+
+def test_sheet_order_and_frozen_headers(stress_book):
+    wb = stress_book
+    assert wb.sheetnames[:2] == ["Overview", "Summary"]
+    for name in (
+        "Summary",
+        "Purchases",
+        "Recycling",
+        "Allocation",
+        "Stock",
+        "Concentration",
+        "Shortfall",
+        "Marginal values",
+        "Stress",
+        "Stress shortfall",
+        "Stress stock",
+    ):
+        assert name in wb.sheetnames, name
+        assert wb[name].freeze_panes == "A2", name
+    assert wb["Purchases"].auto_filter.ref.startswith("A1:")
+
+
+def test_number_formats(stress_book):
+    pur = stress_book["Purchases"]
+    header = [c.value for c in pur[1]]
+    assert pur.cell(2, header.index("Cost") + 1).number_format == '#,##0 "USD"'
+    assert pur.cell(2, header.index("Total (t)") + 1).number_format == "#,##0.0"
+    conc = stress_book["Concentration"]
+    header = [c.value for c in conc[1]]
+    assert conc.cell(2, header.index("Share (%)") + 1).number_format == '0.0"%"'
+    summary = {r[0].value: r[1] for r in stress_book["Summary"].iter_rows(min_row=2)}
+    assert summary["Total cost"].number_format == '#,##0 "USD"'
+
+
+def test_highlighting(stress_book):
+    rules = {
+        name: [r.formula[0] for rng in stress_book[name].conditional_formatting for r in rng.rules]
+        for name in ("Concentration", "Stock", "Stress")
+    }
+    assert rules["Concentration"] == ['$J2="Yes"']
+    assert rules["Stock"] == ["$H2>0.0001"]
+    assert rules["Stress"] == ["$E2>0.0001"]
+
+
+def test_charts_point_at_their_data(stress_book):
+    ws = stress_book["Charts"]
+    charts = ws._charts
+    assert len(charts) == 6  # per material (NdPr, Dy, Tb): sourcing mix + stock vs floor
+    titles = [c.title.tx.rich.p[0].r[0].t for c in charts]
+    assert titles[0] == "NdPr oxide: tonnes bought by refining country"
+    assert titles[1] == "NdPr oxide: closing stock against its floor"
+    mix = charts[0]
+    assert mix.grouping == "stacked"
+    # The mix series are the country columns of the NdPr table, periods 2027-Q1..2028-Q4.
+    first = _ref(mix.series[0])
+    col = first.split("!$")[1].split("$")[0]
+    rows = first.split("$")[-3:]
+    top, bottom = int(rows[0].rstrip(":")), int(rows[-1])
+    assert bottom - top == 7  # eight periods
+    assert ws.cell(top - 1, 1).value == "Period"
+    assert ws.cell(top, 1).value == "2027-Q1"
+    country = ws[f"{col}{top - 1}"].value
+    total = sum(ws[f"{col}{r}"].value for r in range(top, bottom + 1))
+    pur = stress_book["Purchases"]
+    h = [c.value for c in pur[1]]
+    expect = sum(
+        r[h.index("Total (t)")]
+        for r in pur.iter_rows(min_row=2, values_only=True)
+        if r[h.index("Material")] == "NdPr oxide" and r[h.index("Refine country")] == country
+    )
+    rec = stress_book["Recycling"]
+    hr = [c.value for c in rec[1]]
+    expect += sum(
+        r[hr.index("Tonnes")]
+        for r in rec.iter_rows(min_row=2, values_only=True)
+        if r[hr.index("Material")] == "NdPr oxide" and r[hr.index("Country")] == country
+    )
+    assert total == pytest.approx(expect)
+    stock = charts[1]
+    names = [ws[s.tx.strRef.f.split("!")[1].replace("$", "")].value for s in stock.series]
+    assert names == ["Closing (t)", "Floor (t)"]
+
+
+def test_overview_and_stress_charts(stress_book):
+    ov = stress_book["Overview"]
+    assert ov["A1"].value == "Rare earth sourcing plan"
+    assert len(ov._charts) == 1
+    cost_ref = _ref(ov._charts[0].series[0])
+    first_row = int(cost_ref.split("$")[-3].rstrip(":"))
+    assert ov.cell(first_row, 1).value == "Purchase cost"
+    stress = stress_book["Stress"]
+    refs = [_ref(c.series[0]) for c in stress._charts]
+    header = [c.value for c in stress[1]]
+    cols = {header[i]: openpyxl.utils.get_column_letter(i + 1) for i in range(len(header))}
+    assert refs == [
+        f"'Stress'!${cols['Extra cost']}$2:${cols['Extra cost']}$5",
+        f"'Stress'!${cols['Shortfall (t)']}$2:${cols['Shortfall (t)']}$5",
+    ]
+
+
+def test_plan_is_written_whole(tmp_path: Path, run_cli):
+    """A failure while writing leaves neither a plan nor a temporary file."""
+    out = tmp_path / "plan.xlsx"
+    import model.report as report
+
+    original = report.Workbook.save
+
+    def broken(self, filename):
+        original(self, filename)
+        raise OSError("disk full")
+
+    report.Workbook.save = broken
+    try:
+        code, _, err = run_cli("solve", EXAMPLES / "small-example.xlsx", "-o", out)
+    finally:
+        report.Workbook.save = original
+    assert code == 1 and "disk full" in err
+    assert list(tmp_path.iterdir()) == []
