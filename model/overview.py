@@ -23,6 +23,7 @@ COST_ROWS = (
 @dataclass
 class Overview:
     cost: pd.DataFrame  # Item, Value, Share (%)
+    buy: pd.DataFrame  # Supplier, Material, Refine country, one column per period, Total, Cost
     concentration: pd.DataFrame  # Material, Basis, Country, horizon share, peak share, cap
     cover: pd.DataFrame  # Material x period: days of cover at period end
     shortfall: pd.DataFrame  # Sector, Shortfall (t), Penalty
@@ -112,16 +113,42 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
         shortfall["Shortfall (t)"] * 1000 * shortfall["Sector"].map(data.sectors["penalty_per_kg"])
     )
 
+    mv = plan.sheets.get("Marginal values")
     conc = plan.sheets["Concentration"]
     bind = conc[conc["Binding"] == "Yes"]
-    binding_caps = (
-        bind.groupby(["Rule", "Group", "Material", "Sector"], sort=False)
-        .size()
-        .rename("Periods binding")
-        .reset_index()
-    )
+    keys = ["Rule", "Group", "Material", "Sector"]
+    binding_caps = bind.groupby(keys, sort=False).size().rename("Periods binding").reset_index()
+    capv = mv[mv["Kind"] == "Cap"] if mv is not None else pd.DataFrame()
+    if len(capv):
+        item = capv["Item"].str.split(": ", n=1, expand=True)
+        point = (
+            capv.assign(Rule=item[0], Group=item[1])
+            .groupby(keys, sort=False)["Value"]
+            .mean()
+            .rename("Average value of +1 point")
+        )
+        binding_caps = binding_caps.merge(point.reset_index(), on=keys, how="left")
 
-    mv = plan.sheets.get("Marginal values")
+    cols = ["Supplier", "Material", "Refine country"]
+    wide = (
+        bought.pivot_table(index=cols, columns="Period", values="t_", aggfunc="sum", sort=False)
+        .reindex(columns=periods)
+        .fillna(0.0)
+    )
+    wide.columns = [f"{p} (t)" for p in wide.columns]
+    wide["Total (t)"] = wide.sum(axis=1)
+    spend = pd.concat(
+        [
+            plan.sheets["Purchases"][["Supplier", "Material", "Cost"]],
+            plan.sheets["Recycling"].rename(columns={"Stream": "Supplier"})[
+                ["Supplier", "Material", "Cost"]
+            ],
+        ]
+    )
+    per_offer = spend.groupby(["Supplier", "Material"])["Cost"].sum().reset_index()
+    wide = wide.reset_index().merge(per_offer, on=["Supplier", "Material"], how="left")
+    buy = wide.sort_values("Cost", ascending=False).reset_index(drop=True)
+
     if mv is not None and len(mv):
         capv = mv[mv["Kind"] == "Capacity"]
         at_capacity = (
@@ -154,6 +181,7 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
         stock[m] = sm.reindex(periods).reset_index()
     return Overview(
         cost,
+        buy,
         concentration,
         cover,
         shortfall,

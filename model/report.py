@@ -216,9 +216,11 @@ def _write_overview(wb: Workbook, plan: Plan, ov: Overview, currency: str) -> No
     row = _section(ws, 4, "What it costs")
     end = _block(ws, row, 1, ov.cost, currency, {"Value": _money(currency)})
     cost_rows = (row + 1, end - 1)
+    row = _section(ws, end + 1, "What to buy, from whom", "tonnes per period, dearest first")
+    row = _block(ws, row, 1, ov.buy, currency)
     row = _section(
         ws,
-        end + 1,
+        row + 1,
         "Largest country share of purchases",
         "against the tightest cap on that country and material (all sectors)",
     )
@@ -235,7 +237,12 @@ def _write_overview(wb: Workbook, plan: Plan, ov: Overview, currency: str) -> No
             f"A{start + 1}:C{row - 1}",
             FormulaRule(formula=[f"$B{start + 1}>0.0001"], fill=ALERT_FILL),
         )
-    row = _section(ws, row + 1, "Caps that bind", "number of periods at the cap")
+    row = _section(
+        ws,
+        row + 1,
+        "Caps that bind",
+        "periods at the cap; what loosening it by one point would save",
+    )
     row = _block(
         ws,
         row,
@@ -256,11 +263,11 @@ def _write_overview(wb: Workbook, plan: Plan, ov: Overview, currency: str) -> No
         ov.at_capacity if len(ov.at_capacity) else pd.DataFrame({"Supplier": ["none"]}),
         currency,
     )
-    widths = {"A": 30, "B": 20, "C": 24, "D": 24, "E": 26, "F": 12}
-    for letter, w in widths.items():
-        ws.column_dimensions[letter].width = w
-    for j in range(7, 1 + len(ov.cover.columns)):
-        ws.column_dimensions[get_column_letter(j)].width = 11
+    # Blocks share columns: wide enough for the longest header or figure any block puts there.
+    used = max(len(ov.buy.columns), len(ov.cover.columns), 6)
+    for j in range(1, used + 1):
+        ws.column_dimensions[get_column_letter(j)].width = 30 if j == 1 else 24 if j <= 5 else 16
+    ws.column_dimensions[get_column_letter(len(ov.buy.columns))].width = 20  # Cost
 
     chart = BarChart()
     chart.type = "bar"
@@ -273,7 +280,7 @@ def _write_overview(wb: Workbook, plan: Plan, ov: Overview, currency: str) -> No
     chart.add_data(data, titles_from_data=False)
     chart.set_categories(cats)
     chart.width, chart.height = CHART_W, CHART_H
-    ws.add_chart(_axes(chart), "H4")
+    ws.add_chart(_axes(chart), f"{get_column_letter(used + 2)}4")
     ws.sheet_view.showGridLines = False
     _print_setup(ws)
 
