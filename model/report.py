@@ -38,7 +38,8 @@ BINDING_FILL = PatternFill("solid", fgColor="FFE699")  # binding cap
 TONNES = "#,##0.0"
 PERCENT = '0.0"%"'
 DAYS = "#,##0"
-PLAIN = "#,##0.####"
+PLAIN = "#,##0.00"
+RANGE = "#,##0.0"
 
 SUMMARY_MONEY = (
     "Total cost",
@@ -84,7 +85,7 @@ def _format_for(column: str, currency: str) -> str | None:
     if column == "Days of cover":
         return DAYS
     if column in ("Holds from", "Holds to"):
-        return PLAIN
+        return RANGE
     return None
 
 
@@ -145,8 +146,9 @@ def _fit_widths(ws: Any, df: pd.DataFrame, currency: str, start_col: int = 1) ->
     for j, col in enumerate([c for c in df.columns if not str(c).startswith("_")]):
         fmt = _format_for(str(col), currency)
         sample = [len(str(col))] + [len(_shown(v, fmt)) for v in df[col].head(300)]
+        numeric = pd.api.types.is_numeric_dtype(df[col])
         ws.column_dimensions[get_column_letter(start_col + j)].width = min(
-            48, max(10, max(sample) + 3)
+            48, max(14 if numeric else 10, max(sample) + 3)
         )
 
 
