@@ -188,23 +188,37 @@ def _check_caps(data: PlanData, caps: pd.DataFrame, plan: Plan) -> list[str]:
             s["Recycling"][["_o", "_t", "Tonnes"]].rename(columns={"Tonnes": "q"}),
         ]
     )
-    bought = bought.assign(material=offers["material"].to_numpy()[bought["_o"].to_numpy()])
     alloc = s["Allocation"]
-    received = alloc[alloc["_offer"] >= 0]
-    received = received.assign(material=received["Material"])
-    for c in caps.itertuples():
-        src = bought if c.purchases else received[received["Sector"] == c.sector]
-        src = src[src["_t"] == c.t]
-        if c.material != "ALL":
-            src = src[src["material"] == c.material]
-        q = src["q"] if c.purchases else src["Tonnes"]
-        attr = offers[c.column].to_numpy()[src["_offer" if not c.purchases else "_o"].to_numpy()]
-        total = float(q.sum())
-        group = float(q[attr == c.group].sum())
-        if group > c.share * total + _tol(total):
-            problems.append(
-                f"cap '{c.rule}': {c.group} has {group:g} of {total:g} t "
-                f"({c.material}, {c.sector}, {data.periods[c.t]}), over "
-                f"{c.share * 100:g} %"
-            )
+    received = alloc[alloc["_offer"] >= 0].rename(
+        columns={"_offer": "_o", "Tonnes": "q", "Sector": "sector"}
+    )[["_o", "_t", "sector", "q"]]
+    inst = caps.reset_index(drop=True).assign(c=np.arange(len(caps)))
+    parts = []
+    for purchases, flows in ((True, bought), (False, received)):
+        flows = flows.assign(material=offers["material"].to_numpy()[flows["_o"].to_numpy()])
+        these = inst[inst["purchases"] == purchases]
+        on_t = ["_t"] if purchases else ["_t", "sector"]
+        these = these.rename(columns={"t": "_t", "material": "cap_material"})
+        merged = these.merge(flows, on=on_t)
+        merged = merged[
+            (merged["cap_material"] == "ALL") | (merged["cap_material"] == merged["material"])
+        ]
+        parts.append(merged[["c", "_o", "q", "column", "group"]])
+    terms = pd.concat(parts, ignore_index=True)
+    attr = np.empty(len(terms), dtype=object)
+    for column in terms["column"].unique():
+        sel = (terms["column"] == column).to_numpy()
+        attr[sel] = offers[column].to_numpy()[terms.loc[sel, "_o"].to_numpy()]
+    q = terms["q"].to_numpy()
+    c = terms["c"].to_numpy()
+    total = np.bincount(c, weights=q, minlength=len(inst))
+    group = np.bincount(c, weights=q * (attr == terms["group"].to_numpy()), minlength=len(inst))
+    over = np.flatnonzero(group > inst["share"].to_numpy() * total + _tol(total))
+    for i in over[:20]:
+        r = inst.iloc[i]
+        problems.append(
+            f"cap '{r['rule']}': {r['group']} has {group[i]:g} of {total[i]:g} t "
+            f"({r['material']}, {r['sector']}, {data.periods[r['t']]}), over "
+            f"{r['share'] * 100:g} %"
+        )
     return problems

@@ -50,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("-o", "--out", help="plan path (default outputs/<book>-stress.xlsx)")
     st.add_argument("--scenario", action="append", help="only this scenario (repeatable)")
     st.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    b = sub.add_parser("bench", help="time each stage on a synthetic workbook")
+    b.add_argument("--size", choices=["small", "medium", "large"], default="small")
+    b.add_argument("--json", action="store_true", help="print the figures as JSON")
+    b.add_argument("--keep", help="also keep the plan written, at this path")
     return p
 
 
@@ -72,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             from model.run import run_stress
 
             return run_stress(args)
+        if args.command == "bench":
+            return _bench(args)
     except InputError as exc:
         _print_issues(exc.issues)
         return EXIT_INPUT
@@ -121,6 +127,18 @@ def _template(args: argparse.Namespace) -> int:
         print(f"{args.out} exists; use --force to overwrite it", file=sys.stderr)
         return EXIT_ERROR
     print(f"template written to {args.out}")
+    return EXIT_OK
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from model.bench import run_bench
+
+    result = run_bench(args.size, args.keep)
+    if args.json:
+        print_json(result)
+    else:
+        for k, v in result.items():
+            print(f"{k:>22}: {v}")
     return EXIT_OK
 
 

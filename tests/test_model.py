@@ -324,6 +324,14 @@ def test_post_solve_check_catches_a_tampered_plan(tmp_path: Path):
     alloc.loc[alloc.index[0], "Tonnes"] += 5
     problems = check_plan(*args, out.plan)
     assert any("demand of A for M" in p for p in problems), problems
+    alloc.loc[alloc.index[0], "Tonnes"] -= 5
+    assert check_plan(*args, out.plan) == []
+    # S1 delivers 60 of A's 100 t, at its 60 % cap; credit S2's 40 t to S1 and the cap breaks.
+    s2 = alloc["Source"] == "S2"
+    out.plan.sheets["Allocation"] = alloc.assign(
+        Source=alloc["Source"].where(~s2, "S1"), _offer=alloc["_offer"].where(~s2, 0)
+    )
+    assert any("cap 'c': S1 has 100 of 100 t" in p for p in check_plan(*args, out.plan))
     pur = out.plan.sheets["Purchases"]
     pur.loc[pur["Supplier"] == "S1", "Total (t)"] = 70
     assert any("over capacity" in p for p in check_plan(*args, out.plan))

@@ -1,0 +1,390 @@
+"""``ree-plan bench``: a synthetic workbook of stated size, timed stage by stage.
+
+Sizes (offers = suppliers x materials each offers, plus recycling streams):
+
+======  =========  =========  =======  =======  ========
+size    suppliers  materials  sectors  periods  offers
+======  =========  =========  =======  =======  ========
+small   10         3          3        8        ~22
+medium  40         8          4        24       ~140
+large   100        17         5        60       ~420
+======  =========  =========  =======  =======  ========
+
+Every supplier offers a few materials, with capacities, prices and windows drawn from a fixed
+seed; demand grows per sector; caps of every scope (per mine country per material, per refining
+country pooled, per supplier per material, a Defense ban through the stockpile), recycling,
+alternatives and stock floors are all present, so the LP has the structure of a real plan.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SIZES: dict[str, dict[str, int]] = {
+    "small": {
+        "suppliers": 10,
+        "materials": 3,
+        "sectors": 3,
+        "periods": 8,
+        "per_supplier": 2,
+        "streams": 2,
+    },
+    "medium": {
+        "suppliers": 40,
+        "materials": 8,
+        "sectors": 4,
+        "periods": 24,
+        "per_supplier": 3,
+        "streams": 6,
+    },
+    "large": {
+        "suppliers": 100,
+        "materials": 17,
+        "sectors": 5,
+        "periods": 60,
+        "per_supplier": 4,
+        "streams": 20,
+    },
+}
+COUNTRIES = [
+    "China",
+    "Myanmar",
+    "Australia",
+    "USA",
+    "Malaysia",
+    "Vietnam",
+    "Brazil",
+    "India",
+    "Russia",
+    "Canada",
+    "France",
+    "Estonia",
+    "Japan",
+    "South Africa",
+    "Greenland",
+]
+ELEMENTS = [
+    "NdPr",
+    "Dy",
+    "Tb",
+    "La",
+    "Ce",
+    "Sm",
+    "Gd",
+    "Eu",
+    "Y",
+    "Ho",
+    "Er",
+    "Tm",
+    "Yb",
+    "Lu",
+    "Sc",
+    "Pm",
+    "Pr",
+]
+SECTORS = ["Automotive", "Defense", "Renewables", "Electronics", "Industrial"]
+
+
+def synthetic_rows(size: str, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
+    """The rows of a synthetic workbook of ``size`` (see the module table)."""
+    p = SIZES[size]
+    rng = np.random.default_rng(seed)
+    periods = [f"M{i + 1:03d}" for i in range(p["periods"])]
+    materials = [f"{e} oxide" for e in ELEMENTS[: p["materials"]]]
+    sectors = SECTORS[: p["sectors"]]
+    base_price = dict(zip(materials, rng.uniform(5, 1500, len(materials)), strict=True))
+    demand_scale = dict(zip(materials, rng.uniform(20, 400, len(materials)), strict=True))
+    suppliers, total_cap = [], dict.fromkeys(materials, 0.0)
+    for i in range(p["suppliers"]):
+        mine = COUNTRIES[int(rng.integers(0, len(COUNTRIES)))] if i % 3 else "China"
+        refine = "China" if i % 2 == 0 else mine
+        for m in rng.choice(materials, size=min(p["per_supplier"], len(materials)), replace=False):
+            cap = float(rng.uniform(0.1, 0.5) * demand_scale[m] * len(sectors))
+            total_cap[m] += cap
+            first = int(rng.integers(0, max(1, len(periods) // 4))) if i % 5 == 0 else 0
+            suppliers.append(
+                {
+                    "Supplier": f"Supplier {i + 1:03d}",
+                    "Material": m,
+                    "Mine country": mine,
+                    "Refine country": refine,
+                    "Capacity (t per period)": round(cap, 1),
+                    "Price (per kg)": round(base_price[m] * rng.uniform(0.8, 1.6), 2),
+                    "Min purchase (t per period)": round(0.05 * cap, 1) if i % 7 == 0 else None,
+                    "First period": periods[first] if first else None,
+                }
+            )
+    demand = []
+    for k_i, k in enumerate(sectors):
+        for m in materials:
+            share = rng.uniform(0.5, 1.5) / len(sectors)
+            growth = 1 + 0.002 * (k_i + 1)
+            q0 = demand_scale[m] * len(sectors) * share * 0.8
+            demand.append(
+                {
+                    "Sector": k,
+                    "Material": m,
+                    **{t: round(q0 * growth**j, 2) for j, t in enumerate(periods)},
+                }
+            )
+    streams = [
+        {
+            "Stream": f"Recycler {j + 1:02d}",
+            "Material": materials[j % len(materials)],
+            "Country": COUNTRIES[(j * 5) % len(COUNTRIES)],
+            "Capacity (t per period)": round(0.05 * demand_scale[materials[j % len(materials)]], 1),
+            "Cost (per kg)": round(base_price[materials[j % len(materials)]] * 1.1, 2),
+        }
+        for j in range(p["streams"])
+    ]
+    return {
+        "Settings": [{"Setting": "Time limit (s)", "Value": 600}],
+        "Periods": [{"Period": t, "Days": 30} for t in periods],
+        "Materials": [
+            {
+                "Material": m,
+                "Initial stock (t)": round(demand_scale[m], 1),
+                "Min cover (days)": 30,
+                "Holding cost (per kg per period)": 0.2,
+                "Below-floor penalty (per kg per period)": round(base_price[m] * 2, 2),
+            }
+            for m in materials
+        ],
+        "Sectors": [
+            {"Sector": k, "Shortfall penalty (per kg)": 20000 + 1000 * i}
+            for i, k in enumerate(sectors)
+        ],
+        "Demand": demand,
+        "Suppliers": suppliers,
+        "Recycling": streams,
+        "Alternatives": [
+            {
+                "Sector": sectors[0],
+                "Material": m,
+                "Max share (%)": 10,
+                "Cost (per kg)": round(base_price[m] * 1.3, 2),
+            }
+            for m in materials
+        ],
+        "Caps": [
+            {
+                "Rule": "Mine 60%",
+                "Basis": "Mine country",
+                "Group": "EACH",
+                "Material": "EACH",
+                "Sector": "ALL",
+                "Max share (%)": 60,
+            },
+            {
+                "Rule": "Refine 65% pooled",
+                "Basis": "Refine country",
+                "Group": "EACH",
+                "Material": "ALL",
+                "Sector": "ALL",
+                "Max share (%)": 65,
+            },
+            {
+                "Rule": "Supplier 40%",
+                "Basis": "Supplier",
+                "Group": "EACH",
+                "Material": "EACH",
+                "Sector": "ALL",
+                "Max share (%)": 40,
+            },
+            {
+                "Rule": "No China-refined for Defense",
+                "Basis": "Refine country",
+                "Group": "China",
+                "Material": "ALL",
+                "Sector": sectors[1],
+                "Max share (%)": 0,
+            },
+        ],
+        "Scenarios": [
+            {
+                "Scenario": "China stops",
+                "Effect": "Capacity",
+                "Basis": "Refine country",
+                "Target": "China",
+                "Change (%)": -100,
+                "First period": periods[len(periods) // 2],
+                "Last period": periods[len(periods) // 2 + 1],
+            },
+            {
+                "Scenario": "Demand surge",
+                "Effect": "Demand",
+                "Basis": "Sector",
+                "Target": sectors[0],
+                "Change (%)": 30,
+                "First period": periods[len(periods) // 3],
+            },
+        ],
+    }
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+@dataclass
+class Stage:
+    name: str
+    seconds: float
+
+
+def _highs_alone(lp_file: Path) -> dict[str, float]:
+    """HiGHS given the same matrices in a fresh process: its own time and peak memory.
+
+    Memory is the child's VmHWM: ``ru_maxrss`` of a child keeps the parent's size from before
+    ``exec``, which would charge our memory to HiGHS."""
+    code = (
+        "import json,resource,sys,time,numpy as np,highspy\n"
+        "z=np.load(sys.argv[1])\n"
+        "lp=highspy.HighsLp();lp.num_col_=int(z['n_col']);lp.num_row_=int(z['n_row'])\n"
+        "lp.col_cost_=z['cost'];lp.col_lower_=z['lo'];lp.col_upper_=z['hi']\n"
+        "lp.row_lower_=z['rlo'];lp.row_upper_=z['rhi']\n"
+        "lp.a_matrix_.format_=highspy.MatrixFormat.kColwise\n"
+        "lp.a_matrix_.start_=z['start'];lp.a_matrix_.index_=z['index'];"
+        "lp.a_matrix_.value_=z['value']\n"
+        "del z\n"
+        "h=highspy.Highs();h.setOptionValue('output_flag',False);h.passModel(lp);del lp\n"
+        "t=time.perf_counter();h.run();s=time.perf_counter()-t\n"
+        "r=[int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')][0]"
+        "/1024\n"
+        "print(json.dumps({'highs_alone_s':s,'highs_alone_rss_mb':r,"
+        "'objective':h.getInfo().objective_function_value}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(lp_file)], capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_bench(size: str, keep: str | None = None) -> dict[str, Any]:
+    """Time each stage of a real solve on a synthetic workbook; return the figures."""
+    from model.check import check_plan
+    from model.formulation import build_model, index_sets
+    from model.marginals import extract_marginals
+    from model.report import write_plan
+    from model.results import extract
+    from model.run import SOLVER
+    from model.scenarios import factors
+    from model.solve import OPTIMAL, hand_over, run
+    from model.template import write_input_workbook
+    from model.validate import validate
+    from model.workbook import read_workbook
+
+    tmp = Path(tempfile.mkdtemp(prefix="ree-bench-"))
+    book = tmp / f"bench-{size}.xlsx"
+    write_input_workbook(book, synthetic_rows(size), force=True)
+    timings: dict[str, float] = {}
+
+    def timed(name: str, fn: Any, *a: Any, **kw: Any) -> Any:
+        t0 = time.perf_counter()
+        out = fn(*a, **kw)
+        timings[name] = time.perf_counter() - t0
+        return out
+
+    t_start = time.perf_counter()
+    raw = timed("read_s", read_workbook, book)
+    data = timed("validate_s", validate, raw)
+    f = factors(data, None)
+    b = timed("build_s", lambda: build_model(data, f, index_sets(data)))
+    handle = timed("solve_s", hand_over, b, data.time_limit_s)
+    sol = run(handle, tidy=False, duals=True)
+    timings["highs_s"] = sol.highs_s
+    if sol.status != OPTIMAL:
+        raise RuntimeError(f"bench instance not solved: {sol.detail}")
+    x_first = np.asarray(handle.highs.getSolution().col_value)
+    t0 = time.perf_counter()
+    from model.solve import _tidy
+
+    x = _tidy(handle, sol.objective, x_first)
+    timings["tidy_s"] = time.perf_counter() - t0
+    values = {fam: np.where(c >= 0, x[np.maximum(c, 0)], 0.0) for fam, c in handle.col.items()}
+    plan = timed(
+        "extract_s",
+        lambda: extract(data, b.idx, b.num, values, sol.objective, None, SOLVER, sol.highs_s),
+    )
+    t0 = time.perf_counter()
+    plan.sheets["Marginal values"] = extract_marginals(b, sol.duals)
+    timings["extract_s"] += time.perf_counter() - t0
+    problems = timed(
+        "check_s",
+        check_plan,
+        data,
+        b.idx.buy,
+        b.idx.demand[["material", "sector", "t"]],
+        b.idx.caps,
+        b.num,
+        plan,
+    )
+    if problems:
+        raise RuntimeError("post-solve check failed: " + "; ".join(problems[:3]))
+    out = Path(keep) if keep else tmp / "plan.xlsx"
+    timed("write_s", write_plan, out, plan, data)
+    timings["total_s"] = time.perf_counter() - t_start
+    rss = peak_rss_mb()
+
+    h = handle.highs
+    lp = h.getLp()
+    a = lp.a_matrix_
+    lp_file = tmp / "lp.npz"
+    np.savez(
+        lp_file,
+        n_col=lp.num_col_,
+        n_row=lp.num_row_,
+        cost=np.asarray(lp.col_cost_),
+        lo=np.asarray(lp.col_lower_),
+        hi=np.asarray(lp.col_upper_),
+        rlo=np.asarray(lp.row_lower_),
+        rhi=np.asarray(lp.row_upper_),
+        start=np.asarray(a.start_),
+        index=np.asarray(a.index_),
+        value=np.asarray(a.value_),
+    )
+    n_var, n_con, nnz = lp.num_col_, lp.num_row_, len(a.index_)
+    del lp, a
+    alone = _highs_alone(lp_file)
+    # Stress: one cold re-solve vs the warm per-scenario re-solve on the same instance.
+    from model.run import stress_data
+
+    t0 = time.perf_counter()
+    stress_data(data)
+    stress_s = time.perf_counter() - t0
+    result = {
+        "size": size,
+        "variables": n_var,
+        "constraints": n_con,
+        "nonzeros": nnz,
+        **{k: round(v, 3) for k, v in timings.items()},
+        "overhead_s": round(timings["total_s"] - timings["highs_s"] - timings["tidy_s"], 3),
+        "total_over_highs": round(timings["total_s"] / timings["highs_s"], 3),
+        "peak_rss_mb": round(rss, 1),
+        "highs_alone_s": round(alone["highs_alone_s"], 3),
+        "highs_alone_rss_mb": round(alone["highs_alone_rss_mb"], 1),
+        "rss_over_highs_alone": round(rss / alone["highs_alone_rss_mb"], 3),
+        "stress_s": round(stress_s, 3),
+        "scenarios": len(data.scenario_names),
+        "objective": sol.objective,
+    }
+    for p in tmp.iterdir():
+        if p != out:
+            p.unlink()
+    if not keep:
+        out.unlink(missing_ok=True)
+        os.rmdir(tmp)
+    gc.collect()
+    return result
