@@ -18,7 +18,7 @@ import highspy
 import numpy as np
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from model.formulation import Built, Numbers
+from model.formulation import MOVE_COST_PER_T, Built, Numbers
 
 INF = highspy.kHighsInf
 IIS_FROM_LP, IIS_REDUCE = 2, 4  # bits of HiGHS's iis_strategy option
@@ -49,7 +49,7 @@ class Duals:
     col: dict[str, np.ndarray]
     row_range: dict[str, tuple[np.ndarray, np.ndarray]]
     col_range: dict[str, tuple[np.ndarray, np.ndarray]]
-    values: dict[str, np.ndarray]  # the solution these duals belong to (before tidying)
+    values: dict[str, np.ndarray]  # the solution these duals belong to
 
 
 @dataclass
@@ -129,24 +129,22 @@ def hand_over(b: Built, time_limit_s: float | None = None) -> Handle:
     return Handle(h, b, col, row, lower, upper, compile_s, time.perf_counter() - t1)
 
 
-def run(handle: Handle, tidy: bool = True, duals: bool = False) -> Solution:
-    """Solve what the handle holds; read values back per family.
-
-    With ``tidy``, a second pass keeps the optimal cost and removes needless stock rotation
-    (see :func:`_tidy`).
-    """
+def run(handle: Handle, duals: bool = False) -> Solution:
+    """Solve what the handle holds; read values (and, if asked, duals) back per family."""
     h = handle.highs
     t0 = time.perf_counter()
     h.run()
+    highs_s = time.perf_counter() - t0
     status = h.getModelStatus()
     detail = h.modelStatusToString(status)
     ms = highspy.HighsModelStatus
     if status == ms.kOptimal:
-        objective = h.getInfo().objective_function_value
         x = np.asarray(h.getSolution().col_value)
-        found = _duals(handle, x) if duals else None  # before the tidy pass moves the basis
-        if tidy:
-            x = _tidy(handle, objective, x)
+        found = _duals(handle, x) if duals else None
+        # The plan's cost: HiGHS's objective less the handling tie-breaker on stock moves.
+        moving = np.concatenate([handle.col["to_stock"], handle.col["draw"]])
+        moving = moving[moving >= 0]
+        objective = h.getInfo().objective_function_value - MOVE_COST_PER_T * x[moving].sum()
         values = {
             f: np.where(c >= 0, x[np.maximum(c, 0)], 0.0) if len(c) else np.zeros(0)
             for f, c in handle.col.items()
@@ -200,44 +198,6 @@ def _duals(handle: Handle, x: np.ndarray) -> Duals:
         },
         {f: np.nan_to_num(v) for f, v in _per_family(cols, x).items()},
     )
-
-
-# The tidy pass may cost this much more than the optimum (relative): below any money a planner
-# reads, above HiGHS's optimality tolerance on an objective of this size.
-TIDY_REL_TOL = 1e-9
-
-
-def _tidy(handle: Handle, objective: float, x: np.ndarray) -> np.ndarray:
-    """Among optimal plans, take one that moves the least through the stockpile.
-
-    Stock lots carry no cost of their own, so "buy into lot A and draw lot B" and "deliver
-    straight and keep lot B" cost the same, and HiGHS may return the first: hundreds of tonnes
-    reported bought into and drawn from stock that never needed to move. Second pass: keep
-    total cost <= optimum (+ a relative 1e-9) and minimise sum(ToStock) + sum(Draw).
-    """
-    moving = np.concatenate([handle.col["to_stock"], handle.col["draw"]])
-    moving = moving[moving >= 0]
-    if not len(moving) or x[moving].sum() <= 0:
-        return x
-    h = handle.highs
-    lp = h.getLp()
-    cost = np.asarray(lp.col_cost_, dtype=float)
-    n = len(cost)
-    nz = np.flatnonzero(cost).astype(np.int32)
-    bound = objective - lp.offset_ + TIDY_REL_TOL * max(1.0, abs(objective))
-    h.addRow(-INF, bound, len(nz), nz, cost[nz])
-    tidy_cost = np.zeros(n)
-    tidy_cost[moving] = 1.0
-    all_cols = np.arange(n, dtype=np.int32)
-    h.changeColsCost(n, all_cols, tidy_cost)
-    try:
-        h.run()
-        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-            x = np.asarray(h.getSolution().col_value)
-    finally:
-        h.deleteRows(1, np.array([lp.num_row_], dtype=np.int32))
-        h.changeColsCost(n, all_cols, cost)
-    return x
 
 
 def solve(
