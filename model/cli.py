@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--out", help="plan path (default outputs/<book>-plan.xlsx)")
     s.add_argument("--scenario", help="apply a scenario of the Scenarios sheet (what-if)")
     s.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    s.add_argument(
+        "--pyomo",
+        action="store_true",
+        help="hand the model to HiGHS through Pyomo's compiler (same LP, slower)",
+    )
     st = sub.add_parser("stress", help="stress-test the baseline plan against each scenario")
     st.add_argument("book")
     st.add_argument("-o", "--out", help="plan path (default outputs/<book>-stress.xlsx)")

@@ -17,7 +17,7 @@ come from :func:`numbers`, so the stress test can push a scenario into an alread
 from __future__ import annotations
 
 import gc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,17 +29,6 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 from model.data import INITIAL, KG_PER_T, PlanData
 from model.scenarios import Factors
 
-# Pyomo constraint name -> the family key used in Built.cons and model.explain
-FAMILY_OF = {
-    "Meet_Demand": "demand",
-    "Define_Buy": "buy",
-    "Stock_Balance": "stock",
-    "Stock_Floor": "floor",
-    "Stock_Ceiling": "ceiling",
-    "Max_Draw": "max_draw",
-    "Cap_Share": "caps",
-    "Budget": "budget",
-}
 _TOL = 1e-9  # a right-hand side this close to 0 is 0
 # Currency per tonne moved into or out of a stock lot: a tie-breaker, not a cost. One cent a
 # tonne is below any price a workbook holds (prices are per kg, so >= 1 per tonne in practice)
@@ -334,15 +323,47 @@ def numbers(data: PlanData, idx: Indexes, f: Factors) -> Numbers:
 
 
 @dataclass
-class Built:
-    """A built model with the tables that map its components back to the workbook."""
+class VarBlock:
+    """One variable family: ``n`` columns over the rows of ``table`` (key columns ``cols``)."""
 
-    m: pyo.ConcreteModel
+    name: str  # Pyomo name, e.g. "Deliver"
+    table: pd.DataFrame
+    cols: list[str]
+    lb: np.ndarray
+    ub: np.ndarray  # inf = no upper bound
+
+
+@dataclass
+class RowBlock:
+    """One constraint family: ``lo <= sum(coef * var) <= hi`` for ``n`` rows.
+
+    ``parts`` are (row ids, variable family, positions in that family, coefficients): the
+    sparse matrix of the family, which both routes to HiGHS consume.
+    """
+
+    name: str  # Pyomo name, e.g. "Meet_Demand"
+    n: int
+    parts: list[tuple[np.ndarray, str, np.ndarray, np.ndarray]]
+    lo: np.ndarray  # -inf = open
+    hi: np.ndarray  # +inf = open
+    keys: Callable[[], list[Any]]  # index of the Pyomo component, built only when asked
+
+
+@dataclass
+class Built:
+    """A built model: its families of variables and rows, the objective, and (on the Pyomo
+    route) the Pyomo model with its components in index-table order."""
+
     data: PlanData
     idx: Indexes
     num: Numbers
-    vars: dict[str, list[Any]]  # family -> VarData in index-table order
-    cons: dict[str, list[Any]]  # family -> ConstraintData in index-table order
+    var_blocks: dict[str, VarBlock] = field(default_factory=dict)
+    row_blocks: dict[str, RowBlock] = field(default_factory=dict)
+    cost: list[tuple[str, np.ndarray]] = field(default_factory=list)  # (family, coefs)
+    m: pyo.ConcreteModel | None = None
+    vars: dict[str, list[Any]] = field(default_factory=dict)  # family -> VarData (Pyomo)
+    cons: dict[str, list[Any]] = field(default_factory=dict)  # family -> ConstraintData
+    trivially_infeasible: list[tuple[str, Any]] = field(default_factory=list)
 
 
 def _tuples(df: pd.DataFrame, cols: Sequence[str]) -> list[tuple]:
@@ -350,142 +371,110 @@ def _tuples(df: pd.DataFrame, cols: Sequence[str]) -> list[tuple]:
 
 
 def _var(
-    m: pyo.ConcreteModel,
+    b: Built,
+    family: str,
     name: str,
     df: pd.DataFrame,
     cols: Sequence[str],
     lb: Any = 0.0,
     ub: Any = None,
-) -> list[Any]:
-    """Declare a non-negative Var over the rows of ``df``; return its VarData in row order."""
-    keys = _tuples(df, cols)
-    setattr(m, name.upper() + "_INDEX", pyo.Set(initialize=keys, dimen=len(cols), ordered=True))
-    v = pyo.Var(getattr(m, name.upper() + "_INDEX"), domain=pyo.NonNegativeReals)
-    setattr(m, name, v)
-    datas = [v[k] for k in keys]
-    if lb is not None and np.ndim(lb):
-        for vd, lo, hi in zip(
-            datas, lb, ub if ub is not None else [None] * len(datas), strict=True
-        ):
-            vd.setlb(float(lo))
-            vd.setub(None if hi is None else float(hi))
-    elif ub is not None:
-        for vd, hi in zip(datas, ub, strict=True):
-            vd.setub(float(hi))
-    return datas
+) -> None:
+    """Declare a family of non-negative variables over the rows of ``df``."""
+    n = len(df)
+    lb_a = np.broadcast_to(np.asarray(lb if lb is not None else 0.0, dtype=float), (n,)).copy()
+    ub_a = np.full(n, np.inf) if ub is None else np.asarray(ub, dtype=float).copy()
+    b.var_blocks[family] = VarBlock(name, df, list(cols), lb_a, ub_a)
 
 
-def _rows(
-    n: int, parts: list[tuple[np.ndarray, list[Any], np.ndarray, np.ndarray]]
-) -> list[tuple[list[Any], list[float]]]:
-    """Group terms into ``n`` rows; each part is (row ids, VarData list, positions, coefs)."""
-    rows = np.concatenate([p[0] for p in parts]) if parts else np.array([], dtype=int)
-    which = (
-        np.concatenate([np.full(len(p[0]), i) for i, p in enumerate(parts)])
-        if parts
-        else (np.array([], dtype=int))
-    )
-    pos = np.concatenate([p[2] for p in parts]) if parts else np.array([], dtype=int)
-    coef = np.concatenate([p[3] for p in parts]) if parts else np.array([])
-    order = np.argsort(rows, kind="stable")
-    rows, which, pos, coef = rows[order], which[order], pos[order], coef[order]
-    bounds = np.searchsorted(rows, np.arange(n + 1))
-    lists = [p[1] for p in parts]
-    out = []
-    which_l, pos_l, coef_l = which.tolist(), pos.tolist(), coef.tolist()
-    for r in range(n):
-        a, b = bounds[r], bounds[r + 1]
-        out.append(([lists[which_l[i]][pos_l[i]] for i in range(a, b)], coef_l[a:b]))
-    return out
+def _side(value: Any, n: int, open_side: float) -> np.ndarray:
+    if value is None:
+        return np.full(n, open_side)
+    return np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
 
 
-def _lookup(keys: pd.DataFrame, table: pd.DataFrame, cols: list[str]) -> np.ndarray:
-    """Row positions in ``table`` of the key rows ``keys`` (all must exist)."""
-    pos = _positions(table, cols)
-    return pos.reindex(pd.MultiIndex.from_frame(keys[cols])).to_numpy()
+def _add_rows(
+    b: Built,
+    family: str,
+    name: str,
+    n: int,
+    parts: list[tuple[np.ndarray, str, np.ndarray, np.ndarray]],
+    lo: Any,
+    hi: Any,
+    keys: Callable[[], list[Any]],
+) -> None:
+    """Declare a family of rows ``lo <= sum(coef * var) <= hi`` (None = open side)."""
+    parts = [
+        (
+            np.asarray(r, dtype=np.int64),
+            f,
+            np.asarray(p, dtype=np.int64),
+            np.asarray(c, dtype=float),
+        )
+        for r, f, p, c in parts
+    ]
+    block = RowBlock(name, n, parts, _side(lo, n, -np.inf), _side(hi, n, np.inf), keys)
+    b.row_blocks[family] = block
+    # A row no variable enters is either always true or infeasible before any solve.
+    counts = np.zeros(n, dtype=np.int64)
+    for r, _, _, _ in parts:
+        counts += np.bincount(r, minlength=n)
+    empty = np.flatnonzero(counts == 0)
+    bad = empty[(block.lo[empty] > _TOL) | (block.hi[empty] < -_TOL)]
+    if len(bad):
+        all_keys = keys()
+        b.trivially_infeasible.extend((family, all_keys[i]) for i in bad)
 
 
-def _constraint(
-    m: pyo.ConcreteModel, name: str, keys: list[tuple], rows: list[tuple], lo: Any, hi: Any
-) -> list[Any]:
-    """Declare ``lo <= sum(coef * var) <= hi`` for each row (None = open side).
-
-    Returns the ConstraintData in key order (None for a row with no variable; one that cannot
-    hold is recorded in ``m.trivially_infeasible``)."""
-    trivial = m.trivially_infeasible
-    where = {k: i for i, k in enumerate(keys)}
-    lo_l = list(lo) if np.ndim(lo) else [lo] * len(keys)
-    hi_l = list(hi) if np.ndim(hi) else [hi] * len(keys)
-
-    def rule(_m: Any, *k: Any) -> Any:
-        key = k if len(k) > 1 else k[0]
-        i = where[key]
-        vs, cs = rows[i]
-        lo_i, hi_i = lo_l[i], hi_l[i]
-        if not vs:  # nothing can move this row: fine, or infeasible before any solve
-            if (lo_i is not None and lo_i > _TOL) or (hi_i is not None and hi_i < -_TOL):
-                trivial.append((FAMILY_OF[name], key))
-            return pyo.Constraint.Skip
-        body = LinearExpression(constant=0.0, linear_coefs=cs, linear_vars=vs)
-        if lo_i is not None and hi_i is not None and lo_i == hi_i:
-            return body == lo_i
-        if lo_i is not None:
-            return body >= lo_i
-        return body <= hi_i
-
-    index = pyo.Set(
-        initialize=keys,
-        dimen=len(keys[0]) if keys and isinstance(keys[0], tuple) else 1,
-        ordered=True,
-    )
-    setattr(m, name + "_INDEX", index)
-    con = pyo.Constraint(index, rule=rule)
-    setattr(m, name, con)
-    return [con[k] if k in con else None for k in keys]  # noqa: SIM401
+def _table_keys(df: pd.DataFrame, cols: Sequence[str]) -> Callable[[], list[Any]]:
+    return lambda: _tuples(df, cols)
 
 
-def build_model(data: PlanData, f: Factors, idx: Indexes | None = None) -> Built:
-    """Build the §2 model: variables, then each constraint family, then the objective."""
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # Pyomo builds many small objects; collection passes only cost time here
-    try:
-        idx = idx or index_sets(data)
-        num = numbers(data, idx, f)
-        m = pyo.ConcreteModel(name="ree-plan")
-        m.trivially_infeasible = []  # (constraint name, key) of rows no variable can satisfy
-        b = Built(m, data, idx, num, {}, {})
-        add_variables(b)
-        add_demand(b)
-        add_purchases(b)
-        add_stock_balance(b)
-        add_stock_limits(b)
-        add_caps(b)
-        add_budget(b)
-        add_objective(b)
-        return b
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+def build_model(
+    data: PlanData, f: Factors, idx: Indexes | None = None, pyomo: bool = False
+) -> Built:
+    """Build the §2 model: variables, then each constraint family, then the objective.
+
+    The families are sparse matrices that go to HiGHS directly; with ``pyomo`` they are also
+    declared as a Pyomo model (``b.m``), which the Pyomo route compiles instead.
+    """
+    idx = idx or index_sets(data)
+    num = numbers(data, idx, f)
+    b = Built(data, idx, num)
+    add_variables(b)
+    add_demand(b)
+    add_purchases(b)
+    add_stock_balance(b)
+    add_stock_limits(b)
+    add_caps(b)
+    add_budget(b)
+    add_objective(b)
+    if pyomo:
+        to_pyomo(b)
+    return b
 
 
 def add_variables(b: Built) -> None:
     """Variables, all >= 0: ``Buy[o,t]`` (lb = min(Min purchase, C_o f_ot), ub = C_o f_ot),
     ``Deliver[o,k,t]`` (x), ``ToStock[o,t]`` (y), ``Draw[L,k,t]`` (w), ``Stock[L,t]`` (s),
-    ``Avoid[d]`` (a <= Max share/100 * D, §2.6), ``Shortfall[d]`` (u), ``BelowFloor[m,t]`` (b)."""
-    m, idx, num = b.m, b.idx, b.num
-    v = b.vars
-    v["buy"] = _var(m, "Buy", idx.buy, ["o", "t"], lb=num.buy_lb, ub=num.buy_ub)
-    v["deliver"] = _var(m, "Deliver", idx.deliver, ["o", "k", "t"])
-    v["to_stock"] = _var(m, "ToStock", idx.to_stock, ["o", "t"])
-    v["stock"] = _var(m, "Stock", idx.stock, ["L", "t"])
-    v["draw"] = _var(m, "Draw", idx.draw, ["L", "k", "t"])
-    v["avoid"] = _var(m, "Avoid", idx.avoid, ["material", "sector", "t"], ub=num.avoid_ub)
-    v["shortfall"] = _var(m, "Shortfall", idx.shortfall, ["material", "sector", "t"])
-    v["below"] = _var(m, "BelowFloor", idx.below, ["material", "t"])
+    ``Avoid[m,k,t]`` (a <= Max share/100 * D, §2.6), ``Shortfall[m,k,t]`` (u),
+    ``BelowFloor[m,t]`` (b)."""
+    idx, num = b.idx, b.num
+    _var(b, "buy", "Buy", idx.buy, ["o", "t"], lb=num.buy_lb, ub=num.buy_ub)
+    _var(b, "deliver", "Deliver", idx.deliver, ["o", "k", "t"])
+    _var(b, "to_stock", "ToStock", idx.to_stock, ["o", "t"])
+    _var(b, "stock", "Stock", idx.stock, ["L", "t"])
+    _var(b, "draw", "Draw", idx.draw, ["L", "k", "t"])
+    _var(b, "avoid", "Avoid", idx.avoid, ["material", "sector", "t"], ub=num.avoid_ub)
+    _var(b, "shortfall", "Shortfall", idx.shortfall, ["material", "sector", "t"])
+    _var(b, "below", "BelowFloor", idx.below, ["material", "t"])
 
 
-def _ones(n: int) -> np.ndarray:
-    return np.ones(n)
+def _all(
+    family_table: pd.DataFrame, rows: np.ndarray, family: str, coef: float = 1.0
+) -> tuple[np.ndarray, str, np.ndarray, np.ndarray]:
+    """Every variable of a family, each in row ``rows[i]`` with coefficient ``coef``."""
+    n = len(family_table)
+    return (rows, family, np.arange(n), np.full(n, coef))
 
 
 def add_demand(b: Built) -> None:
@@ -494,27 +483,20 @@ def add_demand(b: Built) -> None:
     .. math:: \\sum_{o: m(o)=m} x_{okt} + \\sum_{L \\in lots(m)} w_{Lkt} + a_{mkt} + u_{mkt}
               = D_{mkt}
     """
-    idx, v = b.idx, b.vars
-    n = len(idx.demand)
+    idx = b.idx
     parts = [
-        (
-            idx.deliver["d"].to_numpy(),
-            v["deliver"],
-            np.arange(len(idx.deliver)),
-            _ones(len(idx.deliver)),
-        ),
-        (idx.draw["d"].to_numpy(), v["draw"], np.arange(len(idx.draw)), _ones(len(idx.draw))),
-        (idx.avoid["d"].to_numpy(), v["avoid"], np.arange(len(idx.avoid)), _ones(len(idx.avoid))),
-        (
-            idx.shortfall["d"].to_numpy(),
-            v["shortfall"],
-            np.arange(len(idx.shortfall)),
-            _ones(len(idx.shortfall)),
-        ),
+        _all(getattr(idx, f), getattr(idx, f)["d"].to_numpy(), f)
+        for f in ("deliver", "draw", "avoid", "shortfall")
     ]
-    keys = _tuples(idx.demand, ["material", "sector", "t"])
-    b.cons["demand"] = _constraint(
-        b.m, "Meet_Demand", keys, _rows(n, parts), b.num.demand, b.num.demand
+    _add_rows(
+        b,
+        "demand",
+        "Meet_Demand",
+        len(idx.demand),
+        parts,
+        b.num.demand,
+        b.num.demand,
+        _table_keys(idx.demand, ["material", "sector", "t"]),
     )
 
 
@@ -525,18 +507,14 @@ def add_purchases(b: Built) -> None:
     .. math:: Buy_{ot} - \\sum_k x_{okt} - y_{ot} = 0, \\quad
               \\min(MinP_o, C_o f_{ot}) \\le Buy_{ot} \\le C_o f_{ot}
     """
-    idx, v = b.idx, b.vars
+    idx = b.idx
     n = len(idx.buy)
-    deliver_row = _lookup(idx.deliver, idx.buy, ["o", "t"])
-    to_stock_row = _lookup(idx.to_stock, idx.buy, ["o", "t"])
     parts = [
-        (np.arange(n), v["buy"], np.arange(n), _ones(n)),
-        (deliver_row, v["deliver"], np.arange(len(idx.deliver)), -_ones(len(idx.deliver))),
-        (to_stock_row, v["to_stock"], np.arange(len(idx.to_stock)), -_ones(len(idx.to_stock))),
+        _all(idx.buy, np.arange(n), "buy"),
+        _all(idx.deliver, _lookup(idx.deliver, idx.buy, ["o", "t"]), "deliver", -1.0),
+        _all(idx.to_stock, _lookup(idx.to_stock, idx.buy, ["o", "t"]), "to_stock", -1.0),
     ]
-    b.cons["buy"] = _constraint(
-        b.m, "Define_Buy", _tuples(idx.buy, ["o", "t"]), _rows(n, parts), 0.0, 0.0
-    )
+    _add_rows(b, "buy", "Define_Buy", n, parts, 0.0, 0.0, _table_keys(idx.buy, ["o", "t"]))
 
 
 def add_stock_balance(b: Built) -> None:
@@ -546,39 +524,41 @@ def add_stock_balance(b: Built) -> None:
 
     (the opening stock of a lot is 0, or the Initial stock for the ``initial`` lot).
     """
-    idx, v = b.idx, b.vars
+    idx = b.idx
     st = idx.stock
     n = len(st)
     pos = _positions(st, ["L", "t"])
-    prev = pos.reindex(pd.MultiIndex.from_arrays([st["L"], st["t"] + 1]))
-    has_next = prev.notna().to_numpy()
+    following = pos.reindex(pd.MultiIndex.from_arrays([st["L"], st["t"] + 1]))
+    has_next = following.notna().to_numpy()
     lots = idx.lots.set_index("L")
-    ts = idx.to_stock
     parts = [
-        (np.arange(n), v["stock"], np.arange(n), _ones(n)),
+        _all(st, np.arange(n), "stock"),
         (
-            prev.to_numpy()[has_next].astype(int),
-            v["stock"],
+            following.to_numpy()[has_next].astype(int),
+            "stock",
             np.flatnonzero(has_next),
-            -_ones(int(has_next.sum())),
+            np.full(int(has_next.sum()), -1.0),
         ),
-        (
-            _lookup(ts.rename(columns={"o": "L"}), st, ["L", "t"]),
-            v["to_stock"],
-            np.arange(len(ts)),
-            -_ones(len(ts)),
+        _all(
+            idx.to_stock,
+            _lookup(idx.to_stock.rename(columns={"o": "L"}), st, ["L", "t"]),
+            "to_stock",
+            -1.0,
         ),
-        (
-            _lookup(idx.draw, st, ["L", "t"]),
-            v["draw"],
-            np.arange(len(idx.draw)),
-            _ones(len(idx.draw)),
-        ),
+        _all(idx.draw, _lookup(idx.draw, st, ["L", "t"]), "draw"),
     ]
     rhs = np.where(st["t"].to_numpy() == 0, st["L"].map(lots["initial_t"]).to_numpy(), 0.0)
-    b.cons["stock"] = _constraint(
-        b.m, "Stock_Balance", _tuples(st, ["L", "t"]), _rows(n, parts), rhs, rhs
-    )
+    _add_rows(b, "stock", "Stock_Balance", n, parts, rhs, rhs, _table_keys(st, ["L", "t"]))
+
+
+def _rows_of(table: pd.DataFrame, members: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """For each member (material, t), the row of ``table`` with the same (material, t):
+    (row ids, positions of the members that have one)."""
+    r = pd.Series(
+        np.arange(len(table)), index=pd.MultiIndex.from_frame(table[["material", "t"]])
+    ).reindex(pd.MultiIndex.from_frame(members[["material", "t"]]))
+    ok = r.notna().to_numpy()
+    return r.to_numpy()[ok].astype(int), np.flatnonzero(ok)
 
 
 def add_stock_limits(b: Built) -> None:
@@ -589,54 +569,30 @@ def add_stock_limits(b: Built) -> None:
 
     .. math:: \\sum_L s_{Lt} \\le MaxStock_m, \\qquad \\sum_{L,k} w_{Lkt} \\le MaxDraw_m
     """
-    idx, v, m = b.idx, b.vars, b.m
-    st = idx.stock
-    for name, table, extra in (("floor", idx.floor, True), ("ceiling", idx.ceiling, False)):
-        n = len(table)
-        rows_of_stock = pd.Series(
-            np.arange(n), index=pd.MultiIndex.from_frame(table[["material", "t"]])
-        ).reindex(pd.MultiIndex.from_frame(st[["material", "t"]]))
-        ok = rows_of_stock.notna().to_numpy()
-        parts = [
-            (
-                rows_of_stock.to_numpy()[ok].astype(int),
-                v["stock"],
-                np.flatnonzero(ok),
-                _ones(int(ok.sum())),
-            )
-        ]
-        if extra and len(idx.below):
-            parts.append(
-                (
-                    _lookup(idx.below, table, ["material", "t"]),
-                    v["below"],
-                    np.arange(len(idx.below)),
-                    _ones(len(idx.below)),
-                )
-            )
-        keys = _tuples(table, ["material", "t"])
-        if name == "floor":
-            b.cons["floor"] = _constraint(
-                m, "Stock_Floor", keys, _rows(n, parts), b.num.floor, None
-            )
+    idx = b.idx
+    for family, name, table in (
+        ("floor", "Stock_Floor", idx.floor),
+        ("ceiling", "Stock_Ceiling", idx.ceiling),
+    ):
+        rows, members = _rows_of(table, idx.stock)
+        parts = [(rows, "stock", members, np.ones(len(rows)))]
+        if family == "floor":
+            parts.append(_all(idx.below, _lookup(idx.below, table, ["material", "t"]), "below"))
+            lo, hi = b.num.floor, None
         else:
-            b.cons["ceiling"] = _constraint(
-                m, "Stock_Ceiling", keys, _rows(n, parts), None, table["max_stock_t"].to_numpy()
-            )
+            lo, hi = None, table["max_stock_t"].to_numpy()
+        _add_rows(b, family, name, len(table), parts, lo, hi, _table_keys(table, ["material", "t"]))
     table = idx.max_draw
-    n = len(table)
-    r = pd.Series(np.arange(n), index=pd.MultiIndex.from_frame(table[["material", "t"]])).reindex(
-        pd.MultiIndex.from_frame(idx.draw[["material", "t"]])
-    )
-    ok = r.notna().to_numpy()
-    parts = [(r.to_numpy()[ok].astype(int), v["draw"], np.flatnonzero(ok), _ones(int(ok.sum())))]
-    b.cons["max_draw"] = _constraint(
-        m,
+    rows, members = _rows_of(table, idx.draw)
+    _add_rows(
+        b,
+        "max_draw",
         "Max_Draw",
-        _tuples(table, ["material", "t"]),
-        _rows(n, parts),
+        len(table),
+        [(rows, "draw", members, np.ones(len(rows)))],
         None,
         table["max_draw_t"].to_numpy(),
+        _table_keys(table, ["material", "t"]),
     )
 
 
@@ -649,21 +605,13 @@ def add_caps(b: Built) -> None:
     :math:`F_{ot} = \\sum_{k \\in K} (x_{okt} + w_{okt})` (draws from offer o's own lot; the
     ``initial`` lot has no origin and is left out).
     """
-    idx = b.idx
-    terms = idx.cap_terms
+    terms = b.idx.cap_terms
     parts = []
     for family in ("buy", "deliver", "draw"):
         sel = terms[terms["family"] == family]
-        parts.append(
-            (
-                sel["c"].to_numpy().astype(int),
-                b.vars[family],
-                sel["pos"].to_numpy().astype(int),
-                sel["coef"].to_numpy(),
-            )
-        )
-    n = len(idx.caps)
-    b.cons["caps"] = _constraint(b.m, "Cap_Share", list(range(n)), _rows(n, parts), None, 0.0)
+        parts.append((sel["c"].to_numpy(), family, sel["pos"].to_numpy(), sel["coef"].to_numpy()))
+    n = len(b.idx.caps)
+    _add_rows(b, "caps", "Cap_Share", n, parts, None, 0.0, lambda: list(range(n)))
 
 
 def add_budget(b: Built) -> None:
@@ -671,13 +619,21 @@ def add_budget(b: Built) -> None:
     :math:`\\sum_o 1000\\, p_{ot} Buy_{ot} \\le Budget`."""
     idx = b.idx
     periods = idx.budget_periods
-    if not periods:
-        b.cons["budget"] = []
-        return
-    row = pd.Series(np.arange(len(periods)), index=periods).reindex(idx.buy["t"]).to_numpy()
-    parts = [(row.astype(int), b.vars["buy"], np.arange(len(idx.buy)), b.num.buy_cost)]
-    b.cons["budget"] = _constraint(
-        b.m, "Budget", periods, _rows(len(periods), parts), None, b.data.budget_per_period
+    row = (
+        pd.Series(np.arange(len(periods)), index=periods).reindex(idx.buy["t"]).to_numpy()
+        if periods
+        else np.zeros(0)
+    )
+    parts = [(row.astype(int), "buy", np.arange(len(idx.buy)), b.num.buy_cost)] if periods else []
+    _add_rows(
+        b,
+        "budget",
+        "Budget",
+        len(periods),
+        parts,
+        None,
+        b.data.budget_per_period,
+        lambda: list(periods),
     )
 
 
@@ -694,27 +650,129 @@ def add_objective(b: Built) -> None:
     first for 684,000 t of the large benchmark. The tie-breaker picks the second in the same
     solve (a second, exact pass cost twice HiGHS's own time). The plan's costs exclude it.
     """
-    idx, v, data = b.idx, b.vars, b.data
+    idx, data = b.idx, b.data
     holding = idx.stock["material"].map(data.materials["holding_per_kg"]).to_numpy() * KG_PER_T
     below = idx.below["material"].map(data.materials["floor_penalty_per_kg"]).to_numpy()
-    parts = [
-        (v["buy"], b.num.buy_cost),
-        (v["stock"], holding),
-        (v["avoid"], idx.avoid["cost_per_kg"].to_numpy() * KG_PER_T),
-        (v["shortfall"], idx.shortfall["penalty_per_kg"].to_numpy() * KG_PER_T),
-        (v["below"], below * KG_PER_T),
-        (v["to_stock"], np.full(len(v["to_stock"]), MOVE_COST_PER_T)),
-        (v["draw"], np.full(len(v["draw"]), MOVE_COST_PER_T)),
+    b.cost = [
+        ("buy", b.num.buy_cost),
+        ("stock", holding),
+        ("avoid", idx.avoid["cost_per_kg"].to_numpy() * KG_PER_T),
+        ("shortfall", idx.shortfall["penalty_per_kg"].to_numpy() * KG_PER_T),
+        ("below", below * KG_PER_T),
+        ("to_stock", np.full(len(idx.to_stock), MOVE_COST_PER_T)),
+        ("draw", np.full(len(idx.draw), MOVE_COST_PER_T)),
     ]
-    vs: list[Any] = []
-    cs: list[float] = []
-    for vars_, coefs in parts:
-        keep = np.flatnonzero(coefs != 0)
-        vs.extend(vars_[i] for i in keep)
-        cs.extend(coefs[keep].tolist())
-    b.m.Total_Cost = pyo.Objective(
-        expr=LinearExpression(constant=0.0, linear_coefs=cs, linear_vars=vs), sense=pyo.minimize
-    )
+    b.cost = [(family, np.asarray(coefs, dtype=float)) for family, coefs in b.cost]
 
 
-__all__ = ["Built", "Indexes", "Numbers", "build_model", "index_sets", "numbers", "INITIAL"]
+# -- the Pyomo route ------------------------------------------------------------------------
+
+
+def to_pyomo(b: Built) -> pyo.ConcreteModel:
+    """Declare the families as a Pyomo model: one indexed Var per variable family, one indexed
+    Constraint per row family (``LinearExpression`` bodies), the objective ``Total_Cost``."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # Pyomo builds many small objects; collection passes only cost time here
+    try:
+        m = pyo.ConcreteModel(name="ree-plan")
+        for family, vb in b.var_blocks.items():
+            keys = _tuples(vb.table, vb.cols)
+            index = pyo.Set(initialize=keys, dimen=len(vb.cols), ordered=True)
+            setattr(m, vb.name.upper() + "_INDEX", index)
+            var = pyo.Var(index, domain=pyo.NonNegativeReals)
+            setattr(m, vb.name, var)
+            datas = [var[k] for k in keys]
+            for vd, lo, hi in zip(datas, vb.lb.tolist(), vb.ub.tolist(), strict=True):
+                vd.setlb(lo)
+                vd.setub(None if hi == np.inf else hi)
+            b.vars[family] = datas
+        for family, rb in b.row_blocks.items():
+            b.cons[family] = _constraint(m, rb.name, rb.keys(), _rows(b, rb), rb.lo, rb.hi)
+        vs: list[Any] = []
+        cs: list[float] = []
+        for family, coefs in b.cost:
+            keep = np.flatnonzero(coefs != 0)
+            datas = b.vars[family]
+            vs.extend(datas[i] for i in keep)
+            cs.extend(coefs[keep].tolist())
+        m.Total_Cost = pyo.Objective(
+            expr=LinearExpression(constant=0.0, linear_coefs=cs, linear_vars=vs),
+            sense=pyo.minimize,
+        )
+        b.m = m
+        return m
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _rows(b: Built, rb: RowBlock) -> list[tuple[list[Any], list[float]]]:
+    """The block's terms grouped by row, as (VarData list, coefficient list)."""
+    parts = rb.parts
+    if not parts:
+        return [([], [])] * rb.n
+    rows = np.concatenate([p[0] for p in parts])
+    which = np.concatenate([np.full(len(p[0]), i) for i, p in enumerate(parts)])
+    pos = np.concatenate([p[2] for p in parts])
+    coef = np.concatenate([p[3] for p in parts])
+    order = np.argsort(rows, kind="stable")
+    rows, which, pos, coef = rows[order], which[order], pos[order], coef[order]
+    bounds = np.searchsorted(rows, np.arange(rb.n + 1))
+    lists = [b.vars[p[1]] for p in parts]
+    which_l, pos_l, coef_l = which.tolist(), pos.tolist(), coef.tolist()
+    out = []
+    for r in range(rb.n):
+        lo, hi = bounds[r], bounds[r + 1]
+        out.append(([lists[which_l[i]][pos_l[i]] for i in range(lo, hi)], coef_l[lo:hi]))
+    return out
+
+
+def _constraint(
+    m: pyo.ConcreteModel,
+    name: str,
+    keys: list[Any],
+    rows: list[tuple],
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> list[Any]:
+    """Declare ``lo <= sum(coef * var) <= hi`` for each row; return the ConstraintData in key
+    order (None for a row no variable enters: it was checked when the block was added)."""
+    where = {k: i for i, k in enumerate(keys)}
+    lo_l, hi_l = lo.tolist(), hi.tolist()
+
+    def rule(_m: Any, *k: Any) -> Any:
+        i = where[k if len(k) > 1 else k[0]]
+        vs, cs = rows[i]
+        if not vs:
+            return pyo.Constraint.Skip
+        body = LinearExpression(constant=0.0, linear_coefs=cs, linear_vars=vs)
+        if lo_l[i] == hi_l[i]:
+            return body == lo_l[i]
+        if lo_l[i] > -np.inf:
+            return body >= lo_l[i]
+        return body <= hi_l[i]
+
+    dimen = len(keys[0]) if keys and isinstance(keys[0], tuple) else 1
+    index = pyo.Set(initialize=keys, dimen=dimen, ordered=True)
+    setattr(m, name + "_INDEX", index)
+    con = pyo.Constraint(index, rule=rule)
+    setattr(m, name, con)
+    return [con[k] if k in con else None for k in keys]  # noqa: SIM401
+
+
+def _lookup(keys: pd.DataFrame, table: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """Row positions in ``table`` of the key rows ``keys`` (all must exist)."""
+    pos = _positions(table, cols)
+    return pos.reindex(pd.MultiIndex.from_frame(keys[cols])).to_numpy()
+
+
+__all__ = [
+    "Built",
+    "Indexes",
+    "Numbers",
+    "build_model",
+    "index_sets",
+    "numbers",
+    "to_pyomo",
+    "INITIAL",
+]

@@ -62,12 +62,15 @@ def _plan(b: Built, sol: Solution, scenario: str | None) -> Plan:
     return plan
 
 
-def solve_data(data: PlanData, scenario: str | None = None) -> Outcome:
-    """Build and solve ``data`` (optionally under a what-if scenario) and extract the plan."""
+def solve_data(data: PlanData, scenario: str | None = None, pyomo: bool = False) -> Outcome:
+    """Build and solve ``data`` (optionally under a what-if scenario) and extract the plan.
+
+    ``pyomo`` takes the Pyomo route to HiGHS (same LP, slower; see :func:`model.solve.hand_over`).
+    """
     timings: dict[str, float] = {}
     f = factors(data, scenario)
     t0 = time.perf_counter()
-    b = build_model(data, f)
+    b = build_model(data, f, pyomo=pyomo)
     timings["build_s"] = time.perf_counter() - t0
     sol, handle = solve(b, data.time_limit_s)
     timings.update(handover_s=handle.compile_s + handle.pass_s, highs_s=sol.highs_s)
@@ -224,7 +227,7 @@ def run_solve(args: argparse.Namespace) -> int:
     data = load(args.book)
     _print_issues(data.warnings)
     try:
-        outcome = solve_data(data, args.scenario)
+        outcome = solve_data(data, args.scenario, pyomo=args.pyomo)
     except PlanCheckError as exc:
         print(f"ree-plan: {exc}\nNo plan was written.", file=sys.stderr)
         return EXIT_ERROR

@@ -17,6 +17,7 @@ from typing import Any
 import highspy
 import numpy as np
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+from scipy import sparse
 
 from model.formulation import MOVE_COST_PER_T, Built, Numbers
 
@@ -85,11 +86,96 @@ def new_highs() -> highspy.Highs:
 
 
 def hand_over(b: Built, time_limit_s: float | None = None) -> Handle:
-    """Compile ``b.m`` to matrices and pass them to a new Highs instance."""
+    """Pass the model's matrices to a new Highs instance.
+
+    Direct route (the default): the families of ``b`` are already sparse matrices; stack them.
+    Pyomo route (when ``b.m`` exists): Pyomo's ``LinearStandardFormCompiler`` compiles the
+    Pyomo model. Both give HiGHS the same LP (``tests/test_routes.py``).
+    """
+    if b.m is not None:
+        return _hand_over_pyomo(b, time_limit_s)
+    t0 = time.perf_counter()
+    col, offset = {}, 0
+    for family, vb in b.var_blocks.items():
+        col[family] = np.arange(offset, offset + len(vb.lb), dtype=np.int64)
+        offset += len(vb.lb)
+    n_col = offset
+    lower = np.concatenate([vb.lb for vb in b.var_blocks.values()]) if n_col else np.zeros(0)
+    upper = np.concatenate([vb.ub for vb in b.var_blocks.values()]) if n_col else np.zeros(0)
+    cost = np.zeros(n_col)
+    for family, coefs in b.cost:
+        cost[col[family]] += coefs
+    row, r_all, c_all, v_all, lo_all, hi_all, offset = {}, [], [], [], [], [], 0
+    for family, rb in b.row_blocks.items():
+        row[family] = np.arange(offset, offset + rb.n, dtype=np.int64)
+        for r, fam, pos, coef in rb.parts:
+            r_all.append(r + offset)
+            c_all.append(col[fam][pos])
+            v_all.append(coef)
+        lo_all.append(rb.lo)
+        hi_all.append(rb.hi)
+        offset += rb.n
+    n_row = offset
+    a = sparse.csc_array(
+        (np.concatenate(v_all), (np.concatenate(r_all), np.concatenate(c_all))),
+        shape=(n_row, n_col),
+    )
+    a.sum_duplicates()
+    compile_s = time.perf_counter() - t0
+    handle = _pass(
+        b,
+        col,
+        row,
+        cost,
+        0.0,
+        lower,
+        upper,
+        np.concatenate(lo_all),
+        np.concatenate(hi_all),
+        a,
+        time_limit_s,
+    )
+    handle.compile_s = compile_s
+    return handle
+
+
+def _pass(
+    b: Built,
+    col: dict[str, np.ndarray],
+    row: dict[str, np.ndarray],
+    cost: np.ndarray,
+    offset: float,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    a: Any,
+    time_limit_s: float | None,
+) -> Handle:
+    t0 = time.perf_counter()
+    lower = np.where(np.isinf(lower), -INF, lower)
+    upper = np.where(np.isinf(upper), INF, upper)
+    row_lower = np.where(np.isinf(row_lower), -INF, row_lower)
+    row_upper = np.where(np.isinf(row_upper), INF, row_upper)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(cost), a.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
+    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    lp.offset_ = offset
+    h = new_highs()
+    if time_limit_s is not None:
+        h.setOptionValue("time_limit", float(time_limit_s))
+    h.passModel(lp)
+    return Handle(h, b, col, row, lower.copy(), upper.copy(), 0.0, time.perf_counter() - t0)
+
+
+def _hand_over_pyomo(b: Built, time_limit_s: float | None) -> Handle:
     t0 = time.perf_counter()
     info = LinearStandardFormCompiler().write(b.m, mixed_form=True, set_sense=None)
-    compile_s = time.perf_counter() - t0
-    t1 = time.perf_counter()
     columns = info.columns
     col_of = {id(v): i for i, v in enumerate(columns)}
     col = {
@@ -102,31 +188,28 @@ def hand_over(b: Built, time_limit_s: float | None = None) -> Handle:
         for f, cs in b.cons.items()
     }
     n_col, n_row = len(columns), len(info.rows)
-    lower = np.fromiter((v.lb if v.lb is not None else -INF for v in columns), float, n_col)
-    upper = np.fromiter((v.ub if v.ub is not None else INF for v in columns), float, n_col)
+    lower = np.fromiter((v.lb if v.lb is not None else -np.inf for v in columns), float, n_col)
+    upper = np.fromiter((v.ub if v.ub is not None else np.inf for v in columns), float, n_col)
     sense = np.fromiter((r[1] for r in info.rows), np.int64, n_row)
     rhs = np.asarray(info.rhs, dtype=float)
-    row_lower = np.where(sense == 1, -INF, rhs)
-    row_upper = np.where(sense == -1, INF, rhs)
-    cost = np.zeros(n_col)
-    if info.c.shape[0]:
-        cost = np.asarray(info.c.toarray()[0], dtype=float)
-
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n_col, n_row
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
-    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
-    a = info.A.tocsc()
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
-    lp.a_matrix_.value_ = a.data
-    lp.offset_ = float(info.c_offset[0]) if len(info.c_offset) else 0.0
-    h = new_highs()
-    if time_limit_s is not None:
-        h.setOptionValue("time_limit", float(time_limit_s))
-    h.passModel(lp)
-    return Handle(h, b, col, row, lower, upper, compile_s, time.perf_counter() - t1)
+    cost = np.asarray(info.c.toarray()[0], dtype=float) if info.c.shape[0] else np.zeros(n_col)
+    offset = float(info.c_offset[0]) if len(info.c_offset) else 0.0
+    compile_s = time.perf_counter() - t0
+    handle = _pass(
+        b,
+        col,
+        row,
+        cost,
+        offset,
+        lower,
+        upper,
+        np.where(sense == 1, -np.inf, rhs),
+        np.where(sense == -1, np.inf, rhs),
+        info.A.tocsc(),
+        time_limit_s,
+    )
+    handle.compile_s = compile_s
+    return handle
 
 
 def run(handle: Handle, duals: bool = False) -> Solution:
@@ -204,10 +287,10 @@ def solve(
     b: Built, time_limit_s: float | None = None, duals: bool = True
 ) -> tuple[Solution, Handle]:
     """Hand ``b`` to HiGHS and solve; a model infeasible by construction is not handed over."""
-    if b.m.trivially_infeasible:
+    if b.trivially_infeasible:
         from model.explain import describe_row
 
-        reasons = [describe_row(b, family, key, None) for family, key in b.m.trivially_infeasible]
+        reasons = [describe_row(b, family, key, None) for family, key in b.trivially_infeasible]
         empty = Handle(new_highs(), b, {}, {}, np.zeros(0), np.zeros(0))
         return Solution(
             INFEASIBLE,
