@@ -192,96 +192,115 @@ def _cap_instances(
     offers = data.offers
     materials = list(data.materials.index)
     sectors = list(data.sectors.index)
-    inst_rows: list[tuple[Any, ...]] = []
-    inst_mat: list[tuple[int, str]] = []
-    inst_sec: list[tuple[int, str]] = []
+    # Which materials each country or supplier offers: a group with no offer in a material
+    # set has no instance there (its row would read 0 <= 0).
+    offered = {
+        col: offers.groupby(col)["material"].agg(set).to_dict() for col in _BASIS_COLUMN.values()
+    }
+    templates: list[tuple[Any, ...]] = []
     for cap in data.caps.itertuples():
         if cap.max_share >= 1.0:
             continue  # can never bind (validation warns)
         col = _BASIS_COLUMN[cap.basis]
-        groups = sorted(offers[col].unique()) if cap.group == "EACH" else [cap.group]
-        msets = (
-            [[m] for m in materials]
-            if cap.material == "EACH"
-            else [materials]
-            if cap.material == "ALL"
-            else [[cap.material]]
-        )
-        ksets = (
-            [[k] for k in sectors]
-            if cap.sector == "EACH"
-            else [None]
-            if cap.sector == "ALL"
-            else [[cap.sector]]
-        )
+        groups = sorted(offered[col]) if cap.group == "EACH" else [cap.group]
+        if cap.material == "EACH":
+            msets = [(m,) for m in materials]
+        else:
+            msets = [tuple(materials)] if cap.material == "ALL" else [(cap.material,)]
+        if cap.sector == "EACH":
+            ksets: list[tuple[str, ...] | None] = [(k,) for k in sectors]
+        else:
+            ksets = [None] if cap.sector == "ALL" else [(cap.sector,)]
+        m_label = [m[0] if cap.material != "ALL" else "ALL" for m in msets]
         for g in groups:
-            for ms in msets:
+            has = offered[col].get(g, set())
+            for ms, ml in zip(msets, m_label, strict=True):
+                if has.isdisjoint(ms):
+                    continue
                 for ks in ksets:
-                    for t in range(cap.first, cap.last + 1):
-                        c = len(inst_rows)
-                        inst_rows.append(
-                            (
-                                cap.rule,
-                                cap.basis,
-                                g,
-                                ms[0] if len(ms) == 1 and cap.material != "ALL" else "ALL",
-                                "ALL"
-                                if ks is None
-                                else (ks[0] if cap.sector != "ALL" and len(ks) == 1 else "ALL"),
-                                t,
-                                cap.max_share,
-                                col,
-                                ks is None,
-                            )
+                    templates.append(
+                        (
+                            cap.rule,
+                            cap.basis,
+                            g,
+                            ml,
+                            "ALL" if ks is None else ks[0],
+                            cap.max_share,
+                            col,
+                            ks is None,
+                            cap.first,
+                            cap.last,
+                            ms,
+                            ks,
                         )
-                        inst_mat.extend((c, m) for m in ms)
-                        if ks is not None:
-                            inst_sec.extend((c, k) for k in ks)
-    caps = pd.DataFrame.from_records(
-        inst_rows,
-        columns=[
-            "rule",
-            "basis",
-            "group",
-            "material",
-            "sector",
-            "t",
-            "share",
-            "column",
-            "purchases",
-        ],
+                    )
+    names = [
+        "rule",
+        "basis",
+        "group",
+        "material",
+        "sector",
+        "share",
+        "column",
+        "purchases",
+        "first",
+        "last",
+        "ms",
+        "ks",
+    ]
+    tmpl = pd.DataFrame.from_records(templates, columns=names)
+    empty_terms = pd.DataFrame({"c": [], "family": [], "pos": [], "coef": [], "in_group": []})
+    if tmpl.empty:
+        return tmpl.drop(columns=["first", "last", "ms", "ks"]).assign(t=[]), empty_terms
+    # One instance per template and period of its window.
+    span = (tmpl["last"] - tmpl["first"] + 1).to_numpy()
+    j = np.repeat(np.arange(len(tmpl)), span)
+    t = np.concatenate(
+        [np.arange(a, b + 1) for a, b in zip(tmpl["first"], tmpl["last"], strict=True)]
     )
-    if caps.empty:
-        return caps, pd.DataFrame({"c": [], "family": [], "pos": [], "coef": []})
-    cm = pd.DataFrame.from_records(inst_mat, columns=["c", "material"])
-    cm = cm.merge(caps[["t", "purchases"]], left_on="c", right_index=True)
+    caps = tmpl.iloc[j].drop(columns=["first", "last", "ms", "ks"]).reset_index(drop=True)
+    caps.insert(5, "t", t)
+    inst = pd.DataFrame({"c": np.arange(len(caps)), "j": j, "t": t})
+    tm = pd.DataFrame(
+        [(n, m) for n, ms in enumerate(tmpl["ms"]) for m in ms], columns=["j", "material"]
+    )
+    tk = pd.DataFrame(
+        [(n, k) for n, ks in enumerate(tmpl["ks"]) if ks is not None for k in ks],
+        columns=["j", "k"],
+    )
+    purchases = tmpl["purchases"].to_numpy()
     parts = []
-    pb = cm[cm["purchases"]].merge(buy.assign(pos=np.arange(len(buy))), on=["material", "t"])
+    by_purchase = inst[purchases[inst["j"].to_numpy()]].merge(tm, on="j")
+    pb = by_purchase.merge(buy.assign(pos=np.arange(len(buy))), on=["material", "t"])
     parts.append(pb[["c", "o", "pos"]].assign(family="buy"))
-    cs = pd.DataFrame.from_records(inst_sec, columns=["c", "k"])
-    cmk = cm[~cm["purchases"]].merge(cs, on="c")
-    pdv = cmk.merge(deliver.assign(pos=np.arange(len(deliver))), on=["material", "t", "k"])
+    by_sector = inst[~purchases[inst["j"].to_numpy()]].merge(tm, on="j").merge(tk, on="j")
+    pdv = by_sector.merge(deliver.assign(pos=np.arange(len(deliver))), on=["material", "t", "k"])
     parts.append(pdv[["c", "o", "pos"]].assign(family="deliver"))
     dr = draw.assign(pos=np.arange(len(draw)))
     dr = dr[dr["offer"] >= 0].rename(columns={"offer": "o"})
-    pdr = cmk.merge(dr, on=["material", "t", "k"])
+    pdr = by_sector.merge(dr, on=["material", "t", "k"])
     parts.append(pdr[["c", "o", "pos"]].assign(family="draw"))
     terms = pd.concat(parts, ignore_index=True).astype({"c": int, "o": int, "pos": int})
-    col = caps["column"].to_numpy()[terms["c"].to_numpy()]
-    value = np.empty(len(terms), dtype=object)
-    for name in np.unique(col):
-        sel = col == name
-        value[sel] = offers[name].to_numpy()[terms["o"].to_numpy()[sel]]
-    in_group = value == caps["group"].to_numpy()[terms["c"].to_numpy()]
-    share = caps["share"].to_numpy()[terms["c"].to_numpy()]
+    c, o = terms["c"].to_numpy(), terms["o"].to_numpy()
+    # Is the term's offer in the instance's group? Compare integer codes, column by column.
+    in_group = np.zeros(len(terms), dtype=bool)
+    columns = list(_BASIS_COLUMN.values())
+    inst_col = caps["column"].map({col: n for n, col in enumerate(columns)}).to_numpy()
+    for n, col in enumerate(columns):
+        codes, uniques = pd.factorize(offers[col])
+        group_code = pd.Index(uniques).get_indexer(caps["group"])
+        sel = inst_col[c] == n
+        in_group[sel] = codes[o[sel]] == group_code[c[sel]]
+    share = caps["share"].to_numpy()[c]
     terms["coef"] = np.where(in_group, 1.0 - share, -share)
     terms["in_group"] = in_group
-    # An instance whose group has no term cannot bind: drop it, renumber the rest.
-    live = np.unique(terms.loc[in_group, "c"].to_numpy())
-    renumber = pd.Series(np.arange(len(live)), index=live)
-    terms = terms[terms["c"].isin(live)].copy()
-    terms["c"] = terms["c"].map(renumber).to_numpy()
-    caps = caps.iloc[live].reset_index(drop=True)
+    # An instance whose group has no term in that period cannot bind: drop it, renumber.
+    live = np.bincount(c[in_group], minlength=len(caps)) > 0
+    renumber = np.cumsum(live) - 1
+    keep = live[c]
+    terms = terms[keep].copy()
+    terms["c"] = renumber[terms["c"].to_numpy()]
+    caps = caps[live].reset_index(drop=True)
     return caps, terms[["c", "family", "pos", "coef", "in_group"]].reset_index(drop=True)
 
 
