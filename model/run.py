@@ -93,6 +93,7 @@ class StressResult:
     shortfall: pd.DataFrame
     stock: pd.DataFrame
     plans: dict[str, Plan]
+    resolve_s: list[float] = field(default_factory=list)  # HiGHS time per scenario (warm)
 
 
 def stress_data(data: PlanData, names: list[str] | None = None) -> StressResult:
@@ -111,12 +112,13 @@ def stress_data(data: PlanData, names: list[str] | None = None) -> StressResult:
     base_values = sol.values
     base_cost = sol.objective
     sectors = list(data.sectors.index)
-    rows, shorts, stocks, plans = [], [], [], {}
+    rows, shorts, stocks, plans, resolve_s = [], [], [], {}, []
     for name in names:
         f = factors(data, name)
         push_numbers(handle, numbers(data, b.idx, f))
         fix_before(handle, base_values, f.first)
         s = run(handle)
+        resolve_s.append(s.highs_s)
         row: dict[str, Any] = {"Scenario": name, "From period": data.periods[f.first]}
         if s.status == OPTIMAL:
             plan = _plan(b, s, name)
@@ -179,7 +181,7 @@ def stress_data(data: PlanData, names: list[str] | None = None) -> StressResult:
         if stocks
         else stock_df
     )
-    return StressResult(base, rows, short_df, stock_df, plans)
+    return StressResult(base, rows, short_df, stock_df, plans, resolve_s)
 
 
 # -- command line ---------------------------------------------------------------------------
