@@ -182,6 +182,9 @@ def _check_caps(data: PlanData, caps: pd.DataFrame, plan: Plan) -> list[str]:
         return problems
     offers = data.offers
     s = plan.sheets
+    mat_code = {m: i for i, m in enumerate(data.materials.index)}
+    sec_code = {k: i for i, k in enumerate(data.sectors.index)}
+    offer_mat = offers["material"].map(mat_code).to_numpy()
     bought = pd.concat(
         [
             s["Purchases"][["_o", "_t", "Total (t)"]].rename(columns={"Total (t)": "q"}),
@@ -189,33 +192,47 @@ def _check_caps(data: PlanData, caps: pd.DataFrame, plan: Plan) -> list[str]:
         ]
     )
     alloc = s["Allocation"]
-    received = alloc[alloc["_offer"] >= 0].rename(
-        columns={"_offer": "_o", "Tonnes": "q", "Sector": "sector"}
-    )[["_o", "_t", "sector", "q"]]
-    inst = caps.reset_index(drop=True).assign(c=np.arange(len(caps)))
+    received = alloc[alloc["_offer"] >= 0]
+    received = pd.DataFrame(
+        {
+            "_o": received["_offer"].to_numpy(),
+            "_t": received["_t"].to_numpy(),
+            "kc": received["Sector"].map(sec_code).to_numpy(),
+            "q": received["Tonnes"].to_numpy(),
+        }
+    )
+    # Instances with integer codes: material -1 = ALL.
+    inst = pd.DataFrame(
+        {
+            "c": np.arange(len(caps)),
+            "_t": caps["t"].to_numpy(),
+            "mc": caps["material"].map(mat_code).fillna(-1).astype(int).to_numpy(),
+            "kc": caps["sector"].map(sec_code).fillna(-1).astype(int).to_numpy(),
+        }
+    )
+    purchases = caps["purchases"].to_numpy().astype(bool)
     parts = []
-    for purchases, flows in ((True, bought), (False, received)):
-        flows = flows.assign(material=offers["material"].to_numpy()[flows["_o"].to_numpy()])
-        these = inst[inst["purchases"] == purchases]
-        on_t = ["_t"] if purchases else ["_t", "sector"]
-        these = these.rename(columns={"t": "_t", "material": "cap_material"})
-        merged = these.merge(flows, on=on_t)
-        merged = merged[
-            (merged["cap_material"] == "ALL") | (merged["cap_material"] == merged["material"])
-        ]
-        parts.append(merged[["c", "_o", "q", "column", "group"]])
+    for mode, flows in ((True, bought), (False, received)):
+        flows = flows.assign(fm=offer_mat[flows["_o"].to_numpy()])
+        on = ["_t"] if mode else ["_t", "kc"]
+        these = inst[purchases == mode]
+        merged = these.merge(flows, on=on)
+        keep = (merged["mc"] == -1) | (merged["mc"] == merged["fm"])
+        parts.append(merged.loc[keep, ["c", "_o", "q"]])
     terms = pd.concat(parts, ignore_index=True)
-    attr = np.empty(len(terms), dtype=object)
-    for column in terms["column"].unique():
-        sel = (terms["column"] == column).to_numpy()
-        attr[sel] = offers[column].to_numpy()[terms.loc[sel, "_o"].to_numpy()]
-    q = terms["q"].to_numpy()
-    c = terms["c"].to_numpy()
-    total = np.bincount(c, weights=q, minlength=len(inst))
-    group = np.bincount(c, weights=q * (attr == terms["group"].to_numpy()), minlength=len(inst))
-    over = np.flatnonzero(group > inst["share"].to_numpy() * total + _tol(total))
+    c, o, q = terms["c"].to_numpy(), terms["_o"].to_numpy(), terms["q"].to_numpy()
+    in_group = np.zeros(len(terms), dtype=bool)
+    columns = caps["column"].to_numpy()
+    for column in np.unique(columns.astype(str)):
+        codes, uniques = pd.factorize(offers[column])
+        group_code = pd.Index(uniques).get_indexer(caps["group"])
+        sel = columns[c] == column
+        in_group[sel] = codes[o[sel]] == group_code[c[sel]]
+    total = np.bincount(c, weights=q, minlength=len(caps))
+    group = np.bincount(c, weights=q * in_group, minlength=len(caps))
+    over = np.flatnonzero(group > caps["share"].to_numpy() * total + _tol(total))
     for i in over[:20]:
-        r = inst.iloc[i]
+        r = caps.iloc[i]
         problems.append(
             f"cap '{r['rule']}': {r['group']} has {group[i]:g} of {total[i]:g} t "
             f"({r['material']}, {r['sector']}, {data.periods[r['t']]}), over "
