@@ -16,15 +16,12 @@ come from :func:`numbers`, so the stress test can push a scenario into an alread
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression
 
 from model.data import INITIAL, KG_PER_T, PlanData
 from model.scenarios import Factors
@@ -379,7 +376,7 @@ class Built:
     var_blocks: dict[str, VarBlock] = field(default_factory=dict)
     row_blocks: dict[str, RowBlock] = field(default_factory=dict)
     cost: list[tuple[str, np.ndarray]] = field(default_factory=list)  # (family, coefs)
-    m: pyo.ConcreteModel | None = None
+    m: Any = None  # the Pyomo model (pyomo route only)
     vars: dict[str, list[Any]] = field(default_factory=dict)  # family -> VarData (Pyomo)
     cons: dict[str, list[Any]] = field(default_factory=dict)  # family -> ConstraintData
     trivially_infeasible: list[tuple[str, Any]] = field(default_factory=list)
@@ -468,6 +465,8 @@ def build_model(
     add_budget(b)
     add_objective(b)
     if pyomo:
+        from model.pyomo_route import to_pyomo
+
         to_pyomo(b)
     return b
 
@@ -684,101 +683,6 @@ def add_objective(b: Built) -> None:
     b.cost = [(family, np.asarray(coefs, dtype=float)) for family, coefs in b.cost]
 
 
-# -- the Pyomo route ------------------------------------------------------------------------
-
-
-def to_pyomo(b: Built) -> pyo.ConcreteModel:
-    """Declare the families as a Pyomo model: one indexed Var per variable family, one indexed
-    Constraint per row family (``LinearExpression`` bodies), the objective ``Total_Cost``."""
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # Pyomo builds many small objects; collection passes only cost time here
-    try:
-        m = pyo.ConcreteModel(name="ree-plan")
-        for family, vb in b.var_blocks.items():
-            keys = _tuples(vb.table, vb.cols)
-            index = pyo.Set(initialize=keys, dimen=len(vb.cols), ordered=True)
-            setattr(m, vb.name.upper() + "_INDEX", index)
-            var = pyo.Var(index, domain=pyo.NonNegativeReals)
-            setattr(m, vb.name, var)
-            datas = [var[k] for k in keys]
-            for vd, lo, hi in zip(datas, vb.lb.tolist(), vb.ub.tolist(), strict=True):
-                vd.setlb(lo)
-                vd.setub(None if hi == np.inf else hi)
-            b.vars[family] = datas
-        for family, rb in b.row_blocks.items():
-            b.cons[family] = _constraint(m, rb.name, rb.keys(), _rows(b, rb), rb.lo, rb.hi)
-        vs: list[Any] = []
-        cs: list[float] = []
-        for family, coefs in b.cost:
-            keep = np.flatnonzero(coefs != 0)
-            datas = b.vars[family]
-            vs.extend(datas[i] for i in keep)
-            cs.extend(coefs[keep].tolist())
-        m.Total_Cost = pyo.Objective(
-            expr=LinearExpression(constant=0.0, linear_coefs=cs, linear_vars=vs),
-            sense=pyo.minimize,
-        )
-        b.m = m
-        return m
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-
-
-def _rows(b: Built, rb: RowBlock) -> list[tuple[list[Any], list[float]]]:
-    """The block's terms grouped by row, as (VarData list, coefficient list)."""
-    parts = rb.parts
-    if not parts:
-        return [([], [])] * rb.n
-    rows = np.concatenate([p[0] for p in parts])
-    which = np.concatenate([np.full(len(p[0]), i) for i, p in enumerate(parts)])
-    pos = np.concatenate([p[2] for p in parts])
-    coef = np.concatenate([p[3] for p in parts])
-    order = np.argsort(rows, kind="stable")
-    rows, which, pos, coef = rows[order], which[order], pos[order], coef[order]
-    bounds = np.searchsorted(rows, np.arange(rb.n + 1))
-    lists = [b.vars[p[1]] for p in parts]
-    which_l, pos_l, coef_l = which.tolist(), pos.tolist(), coef.tolist()
-    out = []
-    for r in range(rb.n):
-        lo, hi = bounds[r], bounds[r + 1]
-        out.append(([lists[which_l[i]][pos_l[i]] for i in range(lo, hi)], coef_l[lo:hi]))
-    return out
-
-
-def _constraint(
-    m: pyo.ConcreteModel,
-    name: str,
-    keys: list[Any],
-    rows: list[tuple],
-    lo: np.ndarray,
-    hi: np.ndarray,
-) -> list[Any]:
-    """Declare ``lo <= sum(coef * var) <= hi`` for each row; return the ConstraintData in key
-    order (None for a row no variable enters: it was checked when the block was added)."""
-    where = {k: i for i, k in enumerate(keys)}
-    lo_l, hi_l = lo.tolist(), hi.tolist()
-
-    def rule(_m: Any, *k: Any) -> Any:
-        i = where[k if len(k) > 1 else k[0]]
-        vs, cs = rows[i]
-        if not vs:
-            return pyo.Constraint.Skip
-        body = LinearExpression(constant=0.0, linear_coefs=cs, linear_vars=vs)
-        if lo_l[i] == hi_l[i]:
-            return body == lo_l[i]
-        if lo_l[i] > -np.inf:
-            return body >= lo_l[i]
-        return body <= hi_l[i]
-
-    dimen = len(keys[0]) if keys and isinstance(keys[0], tuple) else 1
-    index = pyo.Set(initialize=keys, dimen=dimen, ordered=True)
-    setattr(m, name + "_INDEX", index)
-    con = pyo.Constraint(index, rule=rule)
-    setattr(m, name, con)
-    return [con[k] if k in con else None for k in keys]  # noqa: SIM401
-
-
 def _lookup(keys: pd.DataFrame, table: pd.DataFrame, cols: list[str]) -> np.ndarray:
     """Row positions in ``table`` of the key rows ``keys`` (all must exist)."""
     pos = _positions(table, cols)
@@ -792,6 +696,5 @@ __all__ = [
     "build_model",
     "index_sets",
     "numbers",
-    "to_pyomo",
     "INITIAL",
 ]

@@ -74,6 +74,7 @@ def solve_data(data: PlanData, scenario: str | None = None, pyomo: bool = False)
     timings["build_s"] = time.perf_counter() - t0
     sol, handle = solve(b, data.time_limit_s)
     timings.update(handover_s=handle.compile_s + handle.pass_s, highs_s=sol.highs_s)
+    del handle  # HiGHS's memory (as much as the LP's own) is not needed past the solve
     if sol.status != OPTIMAL:
         return Outcome(sol.status, sol, None, b, timings)
     t0 = time.perf_counter()

@@ -16,7 +16,6 @@ from typing import Any
 
 import highspy
 import numpy as np
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from scipy import sparse
 
 from model.formulation import MOVE_COST_PER_T, Built, Numbers
@@ -88,12 +87,15 @@ def new_highs() -> highspy.Highs:
 def hand_over(b: Built, time_limit_s: float | None = None) -> Handle:
     """Pass the model's matrices to a new Highs instance.
 
-    Direct route (the default): the families of ``b`` are already sparse matrices; stack them.
+    Direct route (the default): the families of ``b`` are already sparse matrices; stack them
+    (and release the blocks' copy: declare the Pyomo model, if wanted, before handing over).
     Pyomo route (when ``b.m`` exists): Pyomo's ``LinearStandardFormCompiler`` compiles the
     Pyomo model. Both give HiGHS the same LP (``tests/test_routes.py``).
     """
     if b.m is not None:
-        return _hand_over_pyomo(b, time_limit_s)
+        from model.pyomo_route import hand_over_pyomo
+
+        return hand_over_pyomo(b, time_limit_s)
     t0 = time.perf_counter()
     col, offset = {}, 0
     for family, vb in b.var_blocks.items():
@@ -121,6 +123,9 @@ def hand_over(b: Built, time_limit_s: float | None = None) -> Handle:
         shape=(n_row, n_col),
     )
     a.sum_duplicates()
+    del r_all, c_all, v_all
+    for rb in b.row_blocks.values():
+        rb.parts = []  # HiGHS holds the matrix now; the blocks' copy is only memory
     compile_s = time.perf_counter() - t0
     handle = _pass(
         b,
@@ -171,45 +176,6 @@ def _pass(
         h.setOptionValue("time_limit", float(time_limit_s))
     h.passModel(lp)
     return Handle(h, b, col, row, lower.copy(), upper.copy(), 0.0, time.perf_counter() - t0)
-
-
-def _hand_over_pyomo(b: Built, time_limit_s: float | None) -> Handle:
-    t0 = time.perf_counter()
-    info = LinearStandardFormCompiler().write(b.m, mixed_form=True, set_sense=None)
-    columns = info.columns
-    col_of = {id(v): i for i, v in enumerate(columns)}
-    col = {
-        f: np.fromiter((col_of.get(id(v), -1) for v in vs), dtype=np.int64, count=len(vs))
-        for f, vs in b.vars.items()
-    }
-    row_of = {id(r[0]): i for i, r in enumerate(info.rows)}
-    row = {
-        f: np.fromiter((row_of.get(id(c), -1) for c in cs), dtype=np.int64, count=len(cs))
-        for f, cs in b.cons.items()
-    }
-    n_col, n_row = len(columns), len(info.rows)
-    lower = np.fromiter((v.lb if v.lb is not None else -np.inf for v in columns), float, n_col)
-    upper = np.fromiter((v.ub if v.ub is not None else np.inf for v in columns), float, n_col)
-    sense = np.fromiter((r[1] for r in info.rows), np.int64, n_row)
-    rhs = np.asarray(info.rhs, dtype=float)
-    cost = np.asarray(info.c.toarray()[0], dtype=float) if info.c.shape[0] else np.zeros(n_col)
-    offset = float(info.c_offset[0]) if len(info.c_offset) else 0.0
-    compile_s = time.perf_counter() - t0
-    handle = _pass(
-        b,
-        col,
-        row,
-        cost,
-        offset,
-        lower,
-        upper,
-        np.where(sense == 1, -np.inf, rhs),
-        np.where(sense == -1, np.inf, rhs),
-        info.A.tocsc(),
-        time_limit_s,
-    )
-    handle.compile_s = compile_s
-    return handle
 
 
 def run(handle: Handle, duals: bool = False) -> Solution:
