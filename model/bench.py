@@ -234,6 +234,12 @@ def synthetic_rows(size: str, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def write_synthetic(size: str, path: str) -> None:
+    from model.template import write_input_workbook
+
+    write_input_workbook(path, synthetic_rows(size), force=True)
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -282,13 +288,15 @@ def run_bench(size: str, keep: str | None = None) -> dict[str, Any]:
     from model.run import SOLVER
     from model.scenarios import factors
     from model.solve import OPTIMAL, hand_over, run
-    from model.template import write_input_workbook
     from model.validate import validate
     from model.workbook import read_workbook
 
     tmp = Path(tempfile.mkdtemp(prefix="ree-bench-"))
     book = tmp / f"bench-{size}.xlsx"
-    write_input_workbook(book, synthetic_rows(size), force=True)
+    # Written by a child process, so that making the input does not count in our memory.
+    subprocess.run([sys.executable, "-c", "import sys; from model.bench import write_synthetic; "
+                    "write_synthetic(sys.argv[1], sys.argv[2])", size, str(book)], check=True,
+                   cwd=Path(__file__).resolve().parents[1])
     timings: dict[str, float] = {}
 
     def timed(name: str, fn: Any, *a: Any, **kw: Any) -> Any:
