@@ -15,8 +15,7 @@ from typing import Any
 from model.data import PlanData
 from model.issues import InputError, Issue
 
-__all__ = ["InputError", "Issue", "PlanData", "load", "solve_data", "solve_workbook",
-           "stress_data"]
+__all__ = ["InputError", "Issue", "PlanData", "load", "solve_data", "solve_workbook", "stress_data"]
 
 
 def __getattr__(name: str) -> Any:

@@ -287,16 +287,25 @@ def run_bench(size: str, keep: str | None = None) -> dict[str, Any]:
     from model.results import extract
     from model.run import SOLVER
     from model.scenarios import factors
-    from model.solve import OPTIMAL, hand_over, run
+    from model.solve import OPTIMAL, hand_over, release_memory, run
     from model.validate import validate
     from model.workbook import read_workbook
 
     tmp = Path(tempfile.mkdtemp(prefix="ree-bench-"))
     book = tmp / f"bench-{size}.xlsx"
     # Written by a child process, so that making the input does not count in our memory.
-    subprocess.run([sys.executable, "-c", "import sys; from model.bench import write_synthetic; "
-                    "write_synthetic(sys.argv[1], sys.argv[2])", size, str(book)], check=True,
-                   cwd=Path(__file__).resolve().parents[1])
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from model.bench import write_synthetic; "
+            "write_synthetic(sys.argv[1], sys.argv[2])",
+            size,
+            str(book),
+        ],
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     timings: dict[str, float] = {}
 
     def timed(name: str, fn: Any, *a: Any, **kw: Any) -> Any:
@@ -314,6 +323,7 @@ def run_bench(size: str, keep: str | None = None) -> dict[str, Any]:
     t0 = time.perf_counter()
     sol = run(handle, duals=True)
     del handle  # as `ree-plan solve` does: HiGHS's memory is not needed past the solve
+    release_memory()
     timings["highs_s"] = sol.highs_s
     duals_s = time.perf_counter() - t0 - sol.highs_s
     if sol.status != OPTIMAL:

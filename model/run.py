@@ -33,7 +33,17 @@ from model.marginals import extract_marginals
 from model.report import OutputError, write_plan
 from model.results import Plan, extract
 from model.scenarios import factors
-from model.solve import INFEASIBLE, OPTIMAL, Solution, fix_before, push_numbers, run, solve, unfix
+from model.solve import (
+    INFEASIBLE,
+    OPTIMAL,
+    Solution,
+    fix_before,
+    push_numbers,
+    release_memory,
+    run,
+    solve,
+    unfix,
+)
 from model.validate import load
 
 SOLVER = f"HiGHS (highspy {version('highspy')})"
@@ -75,6 +85,7 @@ def solve_data(data: PlanData, scenario: str | None = None, pyomo: bool = False)
     sol, handle = solve(b, data.time_limit_s)
     timings.update(handover_s=handle.compile_s + handle.pass_s, highs_s=sol.highs_s)
     del handle  # HiGHS's memory (as much as the LP's own) is not needed past the solve
+    release_memory()
     if sol.status != OPTIMAL:
         return Outcome(sol.status, sol, None, b, timings)
     t0 = time.perf_counter()
