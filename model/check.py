@@ -8,7 +8,7 @@ import pandas as pd
 
 from model.data import PlanData
 from model.formulation import Numbers
-from model.results import STOCKPILE, Plan
+from model.results import COST_ROWS, STOCKPILE, Plan
 
 ABS_TOL = 1e-4  # tonnes; HiGHS's feasibility tolerance is 1e-7 on scaled rows
 REL_TOL = 1e-6
@@ -101,17 +101,7 @@ def check_plan(
 
     # the cost rows add up to the objective
     sm = plan.summary
-    parts = sum(
-        sm[k]
-        for k in (
-            "Purchase cost",
-            "Recycling cost",
-            "Holding cost",
-            "Alternatives cost",
-            "Shortfall penalty",
-            "Below-floor penalty",
-        )
-    )
+    parts = sum(sm[k] for k in COST_ROWS)
     if abs(parts - sm["Total cost"]) > 1e-6 * max(1.0, abs(sm["Total cost"])) + 1e-3:
         problems.append(f"cost rows add up to {parts:,.2f}, the optimum is {sm['Total cost']:,.2f}")
     del offers

@@ -8,16 +8,7 @@ import numpy as np
 import pandas as pd
 
 from model.data import PlanData
-from model.results import Plan
-
-COST_ROWS = (
-    "Purchase cost",
-    "Recycling cost",
-    "Holding cost",
-    "Alternatives cost",
-    "Shortfall penalty",
-    "Below-floor penalty",
-)
+from model.results import COST_ROWS, Plan
 
 
 @dataclass

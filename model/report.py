@@ -26,7 +26,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from model.data import PlanData
 from model.overview import Overview, build_overview
-from model.results import Plan
+from model.results import COST_ROWS, Plan
 
 BLUE = "#1F4E78"
 TONNES = "#,##0.0"
@@ -35,15 +35,7 @@ DAYS = "#,##0"
 PLAIN = "#,##0.00"
 RANGE = "#,##0.0"
 
-SUMMARY_MONEY = (
-    "Total cost",
-    "Purchase cost",
-    "Recycling cost",
-    "Holding cost",
-    "Alternatives cost",
-    "Shortfall penalty",
-    "Below-floor penalty",
-)
+SUMMARY_MONEY = ("Total cost", *COST_ROWS)
 ALERT, BINDING = "#F8CBAD", "#FFE699"  # shortfall / below floor; binding cap
 # sheet -> (column whose value flags the row, Excel condition on that cell, fill colour)
 HIGHLIGHT = {

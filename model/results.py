@@ -17,6 +17,15 @@ from model.formulation import Indexes, Numbers
 
 TOL = 1e-6  # tonnes: below this a value is noise from the solver
 STOCKPILE, ALTERNATIVES, SHORTFALL = "Stockpile", "Alternatives", "Shortfall"
+# The Summary rows that add up to "Total cost" (DESIGN §4).
+COST_ROWS = (
+    "Purchase cost",
+    "Recycling cost",
+    "Holding cost",
+    "Alternatives cost",
+    "Shortfall penalty",
+    "Below-floor penalty",
+)
 
 
 @dataclass
