@@ -29,6 +29,7 @@ from model.overview import Overview, build_overview
 from model.results import COST_ROWS, Plan
 
 BLUE = "#1F4E78"
+INF = float("inf")
 TONNES = "#,##0.0"
 PERCENT = '0.0"%"'
 DAYS = "#,##0"
@@ -133,6 +134,28 @@ def _public(df: pd.DataFrame) -> pd.DataFrame:
     return df[[c for c in df.columns if not str(c).startswith("_")]]
 
 
+def _write_cells(ws: Any, df: pd.DataFrame, first_row: int) -> None:
+    """Write the cells of ``df`` from ``first_row`` down with the typed writers: no type
+    sniffing (the generic ``write`` tests every string for a formula or a URL, which is most
+    of the time at 70,000 rows, and would turn a name starting with '=' into a formula)."""
+    columns = []
+    for col in df.columns:
+        series = df[col]
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            values = series.to_numpy(dtype=float)
+            columns.append((ws.write_number, [None if v != v or v in (INF, -INF) else v
+                                              for v in values.tolist()]))
+        else:
+            columns.append((ws.write_string, [None if _value(v) is None else str(v)
+                                              for v in series.tolist()]))
+    for i in range(len(df)):
+        row = first_row + i
+        for j, (writer, values) in enumerate(columns):
+            v = values[i]
+            if v is not None:
+                writer(row, j, v)
+
+
 def _write_table(wb: Any, fm: _Formats, name: str, df: pd.DataFrame) -> Any:
     ws = wb.add_worksheet(name)
     df = _public(df)
@@ -142,8 +165,7 @@ def _write_table(wb: Any, fm: _Formats, name: str, df: pd.DataFrame) -> Any:
         ws.set_column(j, j, _width(df, col, code), fm.code(code))
     ws.set_row(0, 30)
     ws.write_row(0, 0, cols, fm.header)
-    for i, rec in enumerate(df.itertuples(index=False, name=None), start=1):
-        ws.write_row(i, 0, [_value(v) for v in rec])
+    _write_cells(ws, df, 1)
     n = len(df)
     ws.freeze_panes(1, 0)
     _print_setup(ws)
