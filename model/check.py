@@ -206,9 +206,10 @@ def _check_caps(data: PlanData, caps: pd.DataFrame, plan: Plan) -> list[str]:
         flows = flows.assign(fm=offer_mat[flows["_o"].to_numpy()])
         on = ["_t"] if mode else ["_t", "kc"]
         these = inst[purchases == mode]
-        merged = these.merge(flows, on=on)
-        keep = (merged["mc"] == -1) | (merged["mc"] == merged["fm"])
-        parts.append(merged.loc[keep, ["c", "_o", "q"]])
+        # A named material joins on it; ALL (-1) takes every material of the period.
+        named = these[these["mc"] >= 0].merge(flows.rename(columns={"fm": "mc"}), on=[*on, "mc"])
+        pooled = these[these["mc"] < 0].merge(flows, on=on)
+        parts += [named[["c", "_o", "q"]], pooled[["c", "_o", "q"]]]
     terms = pd.concat(parts, ignore_index=True)
     c, o, q = terms["c"].to_numpy(), terms["_o"].to_numpy(), terms["q"].to_numpy()
     in_group = np.zeros(len(terms), dtype=bool)

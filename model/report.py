@@ -143,11 +143,16 @@ def _write_cells(ws: Any, df: pd.DataFrame, first_row: int) -> None:
         series = df[col]
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             values = series.to_numpy(dtype=float)
-            columns.append((ws.write_number, [None if v != v or v in (INF, -INF) else v
-                                              for v in values.tolist()]))
+            columns.append(
+                (
+                    ws.write_number,
+                    [None if v != v or v in (INF, -INF) else v for v in values.tolist()],
+                )
+            )
         else:
-            columns.append((ws.write_string, [None if _value(v) is None else str(v)
-                                              for v in series.tolist()]))
+            columns.append(
+                (ws.write_string, [None if _value(v) is None else str(v) for v in series.tolist()])
+            )
     for i in range(len(df)):
         row = first_row + i
         for j, (writer, values) in enumerate(columns):
