@@ -325,7 +325,7 @@ def _write_overview(wb: Any, fm: _Formats, plan: Plan, ov: Overview) -> None:
             "values": ["Overview", top + 2, 1, last, 1],
         }
     )
-    ws.insert_chart(3, used + 1, chart)
+    ws.insert_chart(w.row + 1, 0, chart)  # below the blocks: the sheet prints one page wide
     _print_setup(ws)
 
 
