@@ -52,7 +52,9 @@ def describe_row(b: Built, family: str, key: Any, _: Any = None) -> str:
         return f"- what is bought from {_offer(b, o)} in {p[t]} goes to sectors or stock"
     if family == "stock":
         lot, t = key
-        return f"- stock balance of lot {lot} in {p[t]}"
+        r = b.idx.lots.set_index("L").loc[lot]
+        origin = "initial stock" if r["offer"] < 0 else f"stock bought from {_offer(b, r['offer'])}"
+        return f"- {r['material']} {origin}: what is put in, less what is drawn, in {p[t]}"
     if family == "floor":
         m, t = key
         hard = (

@@ -230,27 +230,16 @@ def _duals(handle: Handle, x: np.ndarray) -> Duals:
         row_lo = row_hi = np.full(len(row_dual), np.nan)
         col_lo = col_hi = np.full(len(col_dual), np.nan)
     rows, cols = handle.row, handle.col
+
+    def ranges(pos: dict[str, np.ndarray], lo: np.ndarray, hi: np.ndarray) -> dict[str, Any]:
+        low, high = _per_family(pos, lo), _per_family(pos, hi)
+        return {f: (low[f], high[f]) for f in pos}
+
     return Duals(
         _per_family(rows, row_dual),
         _per_family(cols, col_dual),
-        {
-            f: (a, b)
-            for f, a, b in zip(
-                rows,
-                _per_family(rows, row_lo).values(),
-                _per_family(rows, row_hi).values(),
-                strict=True,
-            )
-        },
-        {
-            f: (a, b)
-            for f, a, b in zip(
-                cols,
-                _per_family(cols, col_lo).values(),
-                _per_family(cols, col_hi).values(),
-                strict=True,
-            )
-        },
+        ranges(rows, row_lo, row_hi),
+        ranges(cols, col_lo, col_hi),
         {f: np.nan_to_num(v) for f, v in _per_family(cols, x).items()},
     )
 
@@ -278,7 +267,7 @@ def solve(
 
 def explain(handle: Handle) -> list[str]:
     """An irreducible infeasible subset from HiGHS, in planner words."""
-    from model.explain import describe_col, describe_row
+    from model.explain import describe_col, describe_row, row_keys
 
     h = handle.highs
     try:
@@ -297,18 +286,15 @@ def explain(handle: Handle) -> list[str]:
     b = handle.built
     for family, positions in handle.row.items():
         hit = np.flatnonzero(np.isin(positions, rows))
-        keys = _keys(b, family)
+        keys = row_keys(b, family)
         lines.extend(describe_row(b, family, keys[i], None) for i in hit)
-    for family, positions in handle.col.items():
+    # Bounds a planner set (capacity, minimum, alternative share); "cannot be negative" is
+    # implied and only clutters the list.
+    for family in ("buy", "avoid"):
+        positions = handle.col.get(family, np.zeros(0, dtype=np.int64))
         hit = np.flatnonzero(np.isin(positions, cols))
         lines.extend(describe_col(b, family, i) for i in hit)
     return list(dict.fromkeys(lines))
-
-
-def _keys(b: Built, family: str) -> list[Any]:
-    from model.explain import row_keys
-
-    return row_keys(b, family)
 
 
 def push_numbers(handle: Handle, num: Numbers) -> None:

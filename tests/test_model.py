@@ -349,3 +349,22 @@ def test_handling_tie_breaker_keeps_cost_and_avoids_rotation():
     stock = sheet(out, "Stock")
     assert stock["Bought (t)"].tolist() == pytest.approx([40, 0, 0])
     assert stock["Drawn (t)"].sum() == pytest.approx(0)
+
+
+def test_hard_floor_infeasibility_names_floor_and_capacity(tmp_path: Path):
+    """Floor 5 t (5 days of 1 t/day) on top of 10 t demanded, 12 t of capacity, no shortfall:
+    infeasible in P1; the explanation names the floor, the demand and the capacity."""
+    rows = toy(
+        {"P1": 10, "P2": 10},
+        {("A", "M"): [10, 10]},
+        [sup("S", 12, 10)],
+        materials=[{"Material": "M", "Min cover (days)": 5}],
+        Settings=[{"Setting": "Allow shortfall", "Value": "No"}],
+    )
+    out = solve_workbook(write(tmp_path / "toy.xlsx", rows))
+    assert out.status == INFEASIBLE
+    text = "\n".join(out.solution.explanation)
+    assert "keep M stock at or above 5 days of cover in P1 (Materials row 2)" in text
+    assert "a hard floor" in text
+    assert "Capacity of S / M (Suppliers row 2) in P1" in text
+    assert "cannot be negative" not in text
