@@ -228,3 +228,14 @@ def test_console_script_runs():
         timeout=120,
     )
     assert res.returncode == 0, res.stderr
+
+
+def test_time_limit_exits_4_without_a_plan(tmp_path: Path, run_cli):
+    from conftest import national_rows
+
+    rows = national_rows()
+    rows["Settings"] = [{"Setting": "Time limit (s)", "Value": 0.000001}]
+    book = write(tmp_path / "b.xlsx", rows)
+    code, _, err = run_cli("solve", book, "-o", tmp_path / "p.xlsx")
+    assert code == 4 and "Time limit" in err
+    assert not (tmp_path / "p.xlsx").exists()
