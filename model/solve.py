@@ -300,19 +300,8 @@ def explain(handle: Handle) -> list[str]:
 def push_numbers(handle: Handle, num: Numbers) -> None:
     """Load a scenario's numbers into the live HiGHS model (bounds, costs, rhs, budget)."""
     h, b = handle.highs, handle.built
-    c = handle.col["buy"]
-    ok = c >= 0
-    cols = c[ok].astype(np.int32)
-    if len(cols):
-        h.changeColsBounds(len(cols), cols, num.buy_lb[ok], num.buy_ub[ok])
-        h.changeColsCost(len(cols), cols, num.buy_cost[ok])
-        handle.col_lower[cols], handle.col_upper[cols] = num.buy_lb[ok], num.buy_ub[ok]
-    c = handle.col["avoid"]
-    ok = c >= 0
-    if ok.any():
-        cols = c[ok].astype(np.int32)
-        h.changeColsBounds(len(cols), cols, np.zeros(len(cols)), num.avoid_ub[ok])
-        handle.col_upper[cols] = num.avoid_ub[ok]
+    _set_cols(handle, "buy", num.buy_lb, num.buy_ub, num.buy_cost)
+    _set_cols(handle, "avoid", np.zeros(len(num.avoid_ub)), num.avoid_ub)
     _set_rows(h, handle.row["demand"], num.demand, num.demand)
     _set_rows(h, handle.row["floor"], num.floor, np.full(len(num.floor), INF))
     budget_rows = handle.row.get("budget")
@@ -325,6 +314,20 @@ def push_numbers(handle: Handle, num: Numbers) -> None:
             if col >= 0 and r >= 0:
                 h.changeCoeff(r, col, cost)
     b.num = num
+
+
+def _set_cols(
+    handle: Handle, family: str, lo: np.ndarray, hi: np.ndarray, cost: np.ndarray | None = None
+) -> None:
+    """New bounds (and costs) for a variable family, remembered for :func:`unfix`."""
+    ok = handle.col[family] >= 0
+    if not ok.any():
+        return
+    cols = handle.col[family][ok].astype(np.int32)
+    handle.highs.changeColsBounds(len(cols), cols, lo[ok], hi[ok])
+    if cost is not None:
+        handle.highs.changeColsCost(len(cols), cols, cost[ok])
+    handle.col_lower[cols], handle.col_upper[cols] = lo[ok], hi[ok]
 
 
 def _set_rows(h: highspy.Highs, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
