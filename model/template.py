@@ -65,6 +65,7 @@ DROPDOWNS: dict[tuple[str, str], tuple[str, bool]] = {
     ("Caps", "Last period"): (_ref("Periods"), True),
     ("Scenarios", "Effect"): (_keyword_ref("Effect"), True),
     ("Scenarios", "Basis"): (_keyword_ref("Basis (scenarios)"), True),
+    ("Scenarios", "Target"): (_ref("Suppliers", "C"), False),
     ("Scenarios", "First period"): (_ref("Periods"), True),
     ("Scenarios", "Last period"): (_ref("Periods"), True),
 }
