@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from model.solve import SIMPLEX_DUAL_PAMI, SOLVER_THREADS
+
 SIZES: dict[str, dict[str, int]] = {
     "small": {
         "suppliers": 10,
@@ -251,7 +253,8 @@ class Stage:
 
 
 def _highs_alone(lp_file: Path) -> dict[str, float]:
-    """HiGHS given the same matrices in a fresh process: its own time and peak memory.
+    """HiGHS given the same matrices, with the same options, in a fresh process: its own time
+    and peak memory.
 
     Memory is the child's VmHWM: ``ru_maxrss`` of a child keeps the parent's size from before
     ``exec``, which would charge our memory to HiGHS."""
@@ -265,7 +268,10 @@ def _highs_alone(lp_file: Path) -> dict[str, float]:
         "lp.a_matrix_.start_=z['start'];lp.a_matrix_.index_=z['index'];"
         "lp.a_matrix_.value_=z['value']\n"
         "del z\n"
-        "h=highspy.Highs();h.setOptionValue('output_flag',False);h.passModel(lp);del lp\n"
+        "h=highspy.Highs();h.setOptionValue('output_flag',False)\n"
+        f"h.setOptionValue('simplex_strategy',{SIMPLEX_DUAL_PAMI})\n"
+        f"h.setOptionValue('threads',{SOLVER_THREADS})\n"
+        "h.passModel(lp);del lp\n"
         "t=time.perf_counter();h.run();s=time.perf_counter()-t\n"
         "r=[int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')][0]"
         "/1024\n"
