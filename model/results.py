@@ -331,7 +331,7 @@ def _concentration(data: PlanData, idx: Indexes, v: dict[str, np.ndarray]) -> pd
     share = np.divide(group, total, out=np.zeros_like(total), where=total > 0) * 100.0
     cap = caps["share"].to_numpy() * 100.0
     binding = (total > 0) & (group >= cap / 100.0 * total - 1e-6 * np.maximum(total, 1.0))
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "Rule": caps["rule"].to_numpy(),
             "Group": caps["group"].to_numpy(),
@@ -347,3 +347,7 @@ def _concentration(data: PlanData, idx: Indexes, v: dict[str, np.ndarray]) -> pd
             "_t": caps["t"].to_numpy(),
         }
     )
+    # Like the other long tables, only rows that say something: the group received tonnes,
+    # or the cap binds (a ban met at 0 t). At the large benchmark 23,000 of 35,800 instances
+    # are groups that bought nothing in that period.
+    return out[(out["Group (t)"] > 0) | binding].reset_index(drop=True)
