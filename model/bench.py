@@ -286,12 +286,9 @@ def _highs_alone(lp_file: Path) -> dict[str, float]:
 
 def run_bench(size: str, keep: str | None = None) -> dict[str, Any]:
     """Time each stage of a real solve on a synthetic workbook; return the figures."""
-    from model.check import check_plan
-    from model.formulation import build_model, index_sets
-    from model.marginals import extract_marginals
+    from model.formulation import build_model
     from model.report import write_plan
-    from model.results import extract
-    from model.run import SOLVER
+    from model.run import extract_plan, plan_problems
     from model.scenarios import factors
     from model.solve import OPTIMAL, hand_over, release_memory, run
     from model.validate import validate
@@ -324,7 +321,7 @@ def run_bench(size: str, keep: str | None = None) -> dict[str, Any]:
     raw = timed("read_s", read_workbook, book)
     data = timed("validate_s", validate, raw)
     f = factors(data, None)
-    b = timed("build_s", lambda: build_model(data, f, index_sets(data)))
+    b = timed("build_s", build_model, data, f)
     handle = timed("solve_s", hand_over, b, data.time_limit_s)
     t0 = time.perf_counter()
     sol = run(handle, duals=True)
@@ -334,24 +331,9 @@ def run_bench(size: str, keep: str | None = None) -> dict[str, Any]:
     duals_s = time.perf_counter() - t0 - sol.highs_s
     if sol.status != OPTIMAL:
         raise RuntimeError(f"bench instance not solved: {sol.detail}")
-    values = sol.values
-    plan = timed(
-        "extract_s",
-        lambda: extract(data, b.idx, b.num, values, sol.objective, None, SOLVER, sol.highs_s),
-    )
-    t0 = time.perf_counter()
-    plan.sheets["Marginal values"] = extract_marginals(b, sol.duals)
-    timings["extract_s"] += time.perf_counter() - t0 + duals_s  # duals and ranging included
-    problems = timed(
-        "check_s",
-        check_plan,
-        data,
-        b.idx.buy,
-        b.idx.demand[["material", "sector", "t"]],
-        b.idx.caps,
-        b.num,
-        plan,
-    )
+    plan = timed("extract_s", extract_plan, b, sol, None)
+    timings["extract_s"] += duals_s  # duals and ranging included
+    problems = timed("check_s", plan_problems, b, plan)
     if problems:
         raise RuntimeError("post-solve check failed: " + "; ".join(problems[:3]))
     out = Path(keep) if keep else tmp / "plan.xlsx"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -55,20 +54,30 @@ class Outcome:
     solution: Solution
     plan: Plan | None = None
     built: Built | None = None
-    timings: dict[str, float] = field(default_factory=dict)
 
 
-def _plan(b: Built, sol: Solution, scenario: str | None) -> Plan:
+def extract_plan(b: Built, sol: Solution, scenario: str | None) -> Plan:
+    """The plan's tables from an optimal solution, with marginal values when it has duals."""
     plan = extract(
         b.data, b.idx, b.num, sol.values, sol.objective, scenario, SOLVER, sol.highs_s, sol.status
     )
-    problems = check_plan(
-        b.data, b.idx.buy, b.idx.demand[["material", "sector", "t"]], b.idx.caps, b.num, plan
-    )
-    if problems:
-        raise PlanCheckError(problems)
     if sol.duals is not None:
         plan.sheets["Marginal values"] = extract_marginals(b, sol.duals)
+    return plan
+
+
+def plan_problems(b: Built, plan: Plan) -> list[str]:
+    """The post-solve check of ``plan`` against the model it came from."""
+    return check_plan(
+        b.data, b.idx.buy, b.idx.demand[["material", "sector", "t"]], b.idx.caps, b.num, plan
+    )
+
+
+def _plan(b: Built, sol: Solution, scenario: str | None) -> Plan:
+    plan = extract_plan(b, sol, scenario)
+    problems = plan_problems(b, plan)
+    if problems:
+        raise PlanCheckError(problems)
     return plan
 
 
@@ -77,21 +86,13 @@ def solve_data(data: PlanData, scenario: str | None = None, pyomo: bool = False)
 
     ``pyomo`` takes the Pyomo route to HiGHS (same LP, slower; see :func:`model.solve.hand_over`).
     """
-    timings: dict[str, float] = {}
-    f = factors(data, scenario)
-    t0 = time.perf_counter()
-    b = build_model(data, f, pyomo=pyomo)
-    timings["build_s"] = time.perf_counter() - t0
+    b = build_model(data, factors(data, scenario), pyomo=pyomo)
     sol, handle = solve(b, data.time_limit_s)
-    timings.update(handover_s=handle.compile_s + handle.pass_s, highs_s=sol.highs_s)
     del handle  # HiGHS's memory (as much as the LP's own) is not needed past the solve
     release_memory()
     if sol.status != OPTIMAL:
-        return Outcome(sol.status, sol, None, b, timings)
-    t0 = time.perf_counter()
-    plan = _plan(b, sol, scenario)
-    timings["extract_s"] = time.perf_counter() - t0
-    return Outcome(sol.status, sol, plan, b, timings)
+        return Outcome(sol.status, sol, None, b)
+    return Outcome(sol.status, sol, _plan(b, sol, scenario), b)
 
 
 def solve_workbook(path: str | Path, scenario: str | None = None) -> Outcome:

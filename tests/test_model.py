@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 from conftest import toy, write
 
-from model.check import check_plan
-from model.run import Outcome, solve_workbook
+from model.run import Outcome, plan_problems, solve_workbook
 from model.solve import INFEASIBLE, OPTIMAL
 
 
@@ -317,24 +316,22 @@ def test_post_solve_check_catches_a_tampered_plan(tmp_path: Path):
         ],
     )
     out = solved(tmp_path, rows)
-    b = out.built
-    args = (b.data, b.idx.buy, b.idx.demand[["material", "sector", "t"]], b.idx.caps, b.num)
-    assert check_plan(*args, out.plan) == []
+    assert plan_problems(out.built, out.plan) == []
     alloc = out.plan.sheets["Allocation"]
     alloc.loc[alloc.index[0], "Tonnes"] += 5
-    problems = check_plan(*args, out.plan)
+    problems = plan_problems(out.built, out.plan)
     assert any("demand of A for M" in p for p in problems), problems
     alloc.loc[alloc.index[0], "Tonnes"] -= 5
-    assert check_plan(*args, out.plan) == []
+    assert plan_problems(out.built, out.plan) == []
     # S1 delivers 60 of A's 100 t, at its 60 % cap; credit S2's 40 t to S1 and the cap breaks.
     s2 = alloc["Source"] == "S2"
     out.plan.sheets["Allocation"] = alloc.assign(
         Source=alloc["Source"].where(~s2, "S1"), _offer=alloc["_offer"].where(~s2, 0)
     )
-    assert any("cap 'c': S1 has 100 of 100 t" in p for p in check_plan(*args, out.plan))
+    assert any("cap 'c': S1 has 100 of 100 t" in p for p in plan_problems(out.built, out.plan))
     pur = out.plan.sheets["Purchases"]
     pur.loc[pur["Supplier"] == "S1", "Total (t)"] = 70
-    assert any("over capacity" in p for p in check_plan(*args, out.plan))
+    assert any("over capacity" in p for p in plan_problems(out.built, out.plan))
 
 
 def test_handling_tie_breaker_keeps_cost_and_avoids_rotation():
