@@ -36,7 +36,7 @@ def _offer(b: Built, o: int) -> str:
     return f"{r['supplier']} / {r['material']} ({r['kind']} row {r['row']})"
 
 
-def describe_row(b: Built, family: str, key: Any, _: Any = None) -> str:
+def describe_row(b: Built, family: str, key: Any) -> str:
     """One constraint row as a sentence naming its sheet and row."""
     d = b.data
     p = d.periods

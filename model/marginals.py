@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from model.formulation import Built
+from model.results import cap_tonnes
 from model.solve import Duals
 
 SIGNIFICANT = 1e-7  # currency per unit: below this a dual is solver noise
@@ -90,12 +91,7 @@ def extract_marginals(b: Built, duals: Duals) -> pd.DataFrame:
     # Caps: loosening by one percentage point.
     if len(idx.caps):
         y = duals.row["caps"]
-        terms = idx.cap_terms
-        q = np.zeros(len(terms))
-        for family in ("buy", "deliver", "draw"):
-            sel = (terms["family"] == family).to_numpy()
-            q[sel] = values[family][terms.loc[sel, "pos"].to_numpy().astype(int)]
-        total = np.bincount(terms["c"].to_numpy().astype(int), weights=q, minlength=len(idx.caps))
+        _, total = cap_tonnes(idx, values)
         per_point = -y * total / 100.0
         sel = np.flatnonzero(np.abs(per_point) > SIGNIFICANT)
         caps = idx.caps.iloc[sel]

@@ -10,7 +10,6 @@ inspectable with ``b.m.pprint()``); :func:`hand_over_pyomo` compiles them with P
 from __future__ import annotations
 
 import gc
-import time
 from typing import Any
 
 import numpy as np
@@ -116,7 +115,6 @@ def _constraint(
 
 def hand_over_pyomo(b: Built, time_limit_s: float | None) -> Handle:
     """Compile ``b.m`` with Pyomo's standard-form compiler and pass it to a new Highs."""
-    t0 = time.perf_counter()
     info = LinearStandardFormCompiler().write(b.m, mixed_form=True, set_sense=None)
     columns = info.columns
     col_of = {id(v): i for i, v in enumerate(columns)}
@@ -136,8 +134,7 @@ def hand_over_pyomo(b: Built, time_limit_s: float | None) -> Handle:
     rhs = np.asarray(info.rhs, dtype=float)
     cost = np.asarray(info.c.toarray()[0], dtype=float) if info.c.shape[0] else np.zeros(n_col)
     offset = float(info.c_offset[0]) if len(info.c_offset) else 0.0
-    compile_s = time.perf_counter() - t0
-    handle = _pass(
+    return _pass(
         b,
         col,
         row,
@@ -150,5 +147,3 @@ def hand_over_pyomo(b: Built, time_limit_s: float | None) -> Handle:
         info.A.tocsc(),
         time_limit_s,
     )
-    handle.compile_s = compile_s
-    return handle

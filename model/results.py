@@ -6,7 +6,7 @@ Columns whose name starts with ``_`` are keys for the post-solve check, not writ
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,6 @@ COST_ROWS = (
 class Plan:
     summary: dict[str, Any]
     sheets: dict[str, pd.DataFrame]
-    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def public(self, name: str) -> pd.DataFrame:
         df = self.sheets[name]
@@ -304,8 +303,22 @@ def _stock_table(
     )
 
 
+def cap_tonnes(idx: Indexes, v: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per cap instance: tonnes of the group, and of everyone, that the cap counts."""
+    terms = idx.cap_terms
+    q = np.zeros(len(terms))
+    for family in ("buy", "deliver", "draw"):
+        sel = (terms["family"] == family).to_numpy()
+        q[sel] = v[family][terms.loc[sel, "pos"].to_numpy().astype(int)]
+    c = terms["c"].to_numpy().astype(int)
+    n = len(idx.caps)
+    total = np.bincount(c, weights=q, minlength=n)
+    group = np.bincount(c, weights=q * terms["in_group"].to_numpy(), minlength=n)
+    return group, total
+
+
 def _concentration(data: PlanData, idx: Indexes, v: dict[str, np.ndarray]) -> pd.DataFrame:
-    caps, terms = idx.caps, idx.cap_terms
+    caps = idx.caps
     cols = [
         "Rule",
         "Group",
@@ -320,14 +333,8 @@ def _concentration(data: PlanData, idx: Indexes, v: dict[str, np.ndarray]) -> pd
     ]
     if caps.empty:
         return pd.DataFrame({c: [] for c in cols})
-    q = np.zeros(len(terms))
-    for family in ("buy", "deliver", "draw"):
-        sel = (terms["family"] == family).to_numpy()
-        q[sel] = v[family][terms.loc[sel, "pos"].to_numpy().astype(int)]
-    c = terms["c"].to_numpy().astype(int)
-    total = np.bincount(c, weights=q, minlength=len(caps))
-    group = np.bincount(c, weights=q * terms["in_group"].to_numpy(), minlength=len(caps))
-    total, group = _clean(total), _clean(group)
+    group, total = cap_tonnes(idx, v)
+    group, total = _clean(group), _clean(total)
     share = np.divide(group, total, out=np.zeros_like(total), where=total > 0) * 100.0
     cap = caps["share"].to_numpy() * 100.0
     binding = (total > 0) & (group >= cap / 100.0 * total - 1e-6 * np.maximum(total, 1.0))

@@ -67,8 +67,6 @@ class Handle:
     row: dict[str, np.ndarray]  # family -> row position per constraint (-1 = absent)
     col_lower: np.ndarray
     col_upper: np.ndarray
-    compile_s: float = 0.0
-    pass_s: float = 0.0
 
 
 def release_memory() -> None:
@@ -117,7 +115,6 @@ def hand_over(b: Built, time_limit_s: float | None = None) -> Handle:
         from model.pyomo_route import hand_over_pyomo
 
         return hand_over_pyomo(b, time_limit_s)
-    t0 = time.perf_counter()
     col, offset = {}, 0
     for family, vb in b.var_blocks.items():
         col[family] = np.arange(offset, offset + len(vb.lb), dtype=np.int64)
@@ -150,10 +147,7 @@ def hand_over(b: Built, time_limit_s: float | None = None) -> Handle:
     row_lower, row_upper = np.concatenate(lo_all), np.concatenate(hi_all)
     gc.collect()
     release_memory()
-    compile_s = time.perf_counter() - t0
-    handle = _pass(b, col, row, cost, 0.0, lower, upper, row_lower, row_upper, a, time_limit_s)
-    handle.compile_s = compile_s
-    return handle
+    return _pass(b, col, row, cost, 0.0, lower, upper, row_lower, row_upper, a, time_limit_s)
 
 
 def _pass(
@@ -169,7 +163,6 @@ def _pass(
     a: Any,
     time_limit_s: float | None,
 ) -> Handle:
-    t0 = time.perf_counter()
     lower = np.where(np.isinf(lower), -INF, lower)
     upper = np.where(np.isinf(upper), INF, upper)
     row_lower = np.where(np.isinf(row_lower), -INF, row_lower)
@@ -187,7 +180,7 @@ def _pass(
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(time_limit_s))
     h.passModel(lp)
-    return Handle(h, b, col, row, lower.copy(), upper.copy(), 0.0, time.perf_counter() - t0)
+    return Handle(h, b, col, row, lower.copy(), upper.copy())
 
 
 def run(handle: Handle, duals: bool = False) -> Solution:
@@ -210,8 +203,7 @@ def run(handle: Handle, duals: bool = False) -> Solution:
             f: np.where(c >= 0, x[np.maximum(c, 0)], 0.0) if len(c) else np.zeros(0)
             for f, c in handle.col.items()
         }
-        return Solution(OPTIMAL, detail, objective, values, time.perf_counter() - t0, duals=found)
-    highs_s = time.perf_counter() - t0
+        return Solution(OPTIMAL, detail, objective, values, highs_s, duals=found)
     if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
         return Solution(INFEASIBLE, detail, float("nan"), {}, highs_s, explain(handle))
     return Solution(NO_PLAN, detail, float("nan"), {}, highs_s)
@@ -257,7 +249,7 @@ def solve(
     if b.trivially_infeasible:
         from model.explain import describe_row
 
-        reasons = [describe_row(b, family, key, None) for family, key in b.trivially_infeasible]
+        reasons = [describe_row(b, family, key) for family, key in b.trivially_infeasible]
         empty = Handle(new_highs(), b, {}, {}, np.zeros(0), np.zeros(0))
         return Solution(
             INFEASIBLE,
@@ -293,7 +285,7 @@ def explain(handle: Handle) -> list[str]:
     for family, positions in handle.row.items():
         hit = np.flatnonzero(np.isin(positions, rows))
         keys = row_keys(b, family)
-        lines.extend(describe_row(b, family, keys[i], None) for i in hit)
+        lines.extend(describe_row(b, family, keys[i]) for i in hit)
     # Bounds a planner set (capacity, minimum, alternative share); "cannot be negative" is
     # implied and only clutters the list.
     for family in ("buy", "avoid"):
