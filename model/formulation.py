@@ -298,7 +298,10 @@ def _cap_instances(
     terms = terms[keep].copy()
     terms["c"] = renumber[terms["c"].to_numpy()]
     caps = caps[live].reset_index(drop=True)
-    return caps, terms[["c", "family", "pos", "coef", "in_group"]].reset_index(drop=True)
+    terms = terms[["c", "family", "pos", "coef", "in_group"]].reset_index(drop=True)
+    # A category, not a string per term: 70 MB less at the large benchmark, kept to the end.
+    terms["family"] = pd.Categorical(terms["family"], categories=["buy", "deliver", "draw"])
+    return caps, terms
 
 
 @dataclass

@@ -167,19 +167,30 @@ def _pass(
     upper = np.where(np.isinf(upper), INF, upper)
     row_lower = np.where(np.isinf(row_lower), -INF, row_lower)
     row_upper = np.where(np.isinf(row_upper), INF, row_upper)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = len(cost), a.shape[0]
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
-    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr
-    lp.a_matrix_.index_ = a.indices
-    lp.a_matrix_.value_ = a.data
-    lp.offset_ = offset
     h = new_highs()
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(time_limit_s))
-    h.passModel(lp)
+    # The arrays straight into HiGHS (a HighsLp in between costs 0.2 s of copies at large).
+    n_col = len(cost)
+    status = h.passModel(
+        n_col,
+        a.shape[0],
+        a.nnz,
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        float(offset),
+        np.ascontiguousarray(cost, dtype=np.float64),
+        np.ascontiguousarray(lower, dtype=np.float64),
+        np.ascontiguousarray(upper, dtype=np.float64),
+        np.ascontiguousarray(row_lower, dtype=np.float64),
+        np.ascontiguousarray(row_upper, dtype=np.float64),
+        a.indptr[:-1].astype(np.int32),
+        a.indices.astype(np.int32),
+        np.ascontiguousarray(a.data, dtype=np.float64),
+        np.zeros(n_col, dtype=np.int32),  # all continuous (HiGHS refuses an empty list)
+    )
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS refused the model's matrices")
     return Handle(h, b, col, row, lower.copy(), upper.copy())
 
 
