@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -284,9 +284,11 @@ def _highs_alone(lp_file: Path) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_bench(size: str, keep: str | None = None) -> dict[str, Any]:
-    """Time each stage of a real solve on a synthetic workbook; return the figures."""
+def run_bench(size: str, keep: str | None = None, ranging: str = "Auto") -> dict[str, Any]:
+    """Time each stage of a real solve on a synthetic workbook (with the 'Sensitivity
+    ranging' setting ``ranging``); return the figures."""
     from model.formulation import build_model
+    from model.marginals import ranging_wanted
     from model.report import write_plan
     from model.run import extract_plan, plan_problems
     from model.scenarios import factors
@@ -319,12 +321,13 @@ def run_bench(size: str, keep: str | None = None) -> dict[str, Any]:
 
     t_start = time.perf_counter()
     raw = timed("read_s", read_workbook, book)
-    data = timed("validate_s", validate, raw)
+    data = replace(timed("validate_s", validate, raw), ranging=ranging)
     f = factors(data, None)
     b = timed("build_s", build_model, data, f)
     handle = timed("solve_s", hand_over, b, data.time_limit_s)
     t0 = time.perf_counter()
-    sol = run(handle, duals=True)
+    ranged = ranging_wanted(data.ranging, b.n_variables)
+    sol = run(handle, duals=True, ranging=ranged)
     del handle  # as `ree-plan solve` does: HiGHS's memory is not needed past the solve
     release_memory()
     timings["highs_s"] = sol.highs_s
@@ -332,7 +335,7 @@ def run_bench(size: str, keep: str | None = None) -> dict[str, Any]:
     if sol.status != OPTIMAL:
         raise RuntimeError(f"bench instance not solved: {sol.detail}")
     plan = timed("extract_s", extract_plan, b, sol, None)
-    timings["extract_s"] += duals_s  # duals and ranging included
+    timings["extract_s"] += duals_s  # duals (and ranging, when asked for) included
     problems = timed("check_s", plan_problems, b, plan)
     if problems:
         raise RuntimeError("post-solve check failed: " + "; ".join(problems[:3]))
@@ -374,6 +377,7 @@ def run_bench(size: str, keep: str | None = None) -> dict[str, Any]:
         "variables": n_var,
         "constraints": n_con,
         "nonzeros": nnz,
+        "ranging": ranged,
         **{k: round(v, 3) for k, v in timings.items()},
         "overhead_s": round(timings["total_s"] - timings["highs_s"], 3),
         "total_over_highs": round(timings["total_s"] / timings["highs_s"], 3),

@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--size", choices=["small", "medium", "large"], default="small")
     b.add_argument("--json", action="store_true", help="print the figures as JSON")
     b.add_argument("--keep", help="also keep the plan written, at this path")
+    b.add_argument(
+        "--ranging",
+        choices=["Auto", "Yes", "No"],
+        default="Auto",
+        help="the 'Sensitivity ranging' setting to solve with (default Auto, as a new workbook)",
+    )
     return p
 
 
@@ -116,11 +122,9 @@ def _check(args: argparse.Namespace) -> int:
 
 def _template(args: argparse.Namespace) -> int:
     from model.template import write_input_workbook
+    from model.validate import SETTINGS
 
-    settings = [
-        {"Setting": k}
-        for k in ("Currency", "Allow shortfall", "Budget per period", "Time limit (s)")
-    ]
+    settings = [{"Setting": k} for k in SETTINGS]
     try:
         write_input_workbook(
             args.out,
@@ -138,7 +142,7 @@ def _template(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from model.bench import run_bench
 
-    result = run_bench(args.size, args.keep)
+    result = run_bench(args.size, args.keep, args.ranging)
     if args.json:
         print_json(result)
     else:

@@ -51,6 +51,8 @@ class PlanData:
     allow_shortfall: bool
     budget_per_period: float | None
     time_limit_s: float
+    # "Auto", "Yes" or "No": HiGHS's ranging of the marginal values (see model.marginals)
+    ranging: str
     periods: list[str]
     days: list[float]
     materials: pd.DataFrame

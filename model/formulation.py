@@ -384,6 +384,10 @@ class Built:
     cons: dict[str, list[Any]] = field(default_factory=dict)  # family -> ConstraintData
     trivially_infeasible: list[tuple[str, Any]] = field(default_factory=list)
 
+    @property
+    def n_variables(self) -> int:
+        return sum(len(vb.lb) for vb in self.var_blocks.values())
+
 
 def _tuples(df: pd.DataFrame, cols: Sequence[str]) -> list[tuple]:
     return list(zip(*(df[c].tolist() for c in cols), strict=True))

@@ -28,7 +28,7 @@ from model.cli import (
 )
 from model.data import PlanData
 from model.formulation import Built, build_model, numbers
-from model.marginals import extract_marginals
+from model.marginals import RANGING, extract_marginals, ranging_summary, ranging_wanted
 from model.report import OutputError, write_plan
 from model.results import Plan, extract
 from model.scenarios import factors
@@ -63,6 +63,7 @@ def extract_plan(b: Built, sol: Solution, scenario: str | None) -> Plan:
     )
     if sol.duals is not None:
         plan.sheets["Marginal values"] = extract_marginals(b, sol.duals)
+        plan.summary[RANGING] = ranging_summary(b.data.ranging, b.n_variables, sol.duals.ranged)
     return plan
 
 
@@ -87,7 +88,8 @@ def solve_data(data: PlanData, scenario: str | None = None, pyomo: bool = False)
     ``pyomo`` takes the Pyomo route to HiGHS (same LP, slower; see :func:`model.solve.hand_over`).
     """
     b = build_model(data, factors(data, scenario), pyomo=pyomo)
-    sol, handle = solve(b, data.time_limit_s)
+    ranging = ranging_wanted(data.ranging, b.n_variables)
+    sol, handle = solve(b, data.time_limit_s, ranging=ranging)
     del handle  # HiGHS's memory (as much as the LP's own) is not needed past the solve
     release_memory()
     if sol.status != OPTIMAL:
@@ -117,7 +119,8 @@ def stress_data(data: PlanData, names: list[str] | None = None) -> StressResult:
         factors(data, n)
     base_f = factors(data, None)
     b = build_model(data, base_f)
-    sol, handle = solve(b, data.time_limit_s)
+    ranging = ranging_wanted(data.ranging, b.n_variables)
+    sol, handle = solve(b, data.time_limit_s, ranging=ranging)
     base = Outcome(sol.status, sol, None, b)
     if sol.status != OPTIMAL:
         return StressResult(base, [], pd.DataFrame(), pd.DataFrame(), {})

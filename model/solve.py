@@ -55,6 +55,7 @@ class Duals:
     row_range: dict[str, tuple[np.ndarray, np.ndarray]]
     col_range: dict[str, tuple[np.ndarray, np.ndarray]]
     values: dict[str, np.ndarray]  # the solution these duals belong to
+    ranged: bool = True  # False: ranging not asked for (the ranges are all NaN)
 
 
 @dataclass
@@ -194,8 +195,9 @@ def _pass(
     return Handle(h, b, col, row, lower.copy(), upper.copy())
 
 
-def run(handle: Handle, duals: bool = False) -> Solution:
-    """Solve what the handle holds; read values (and, if asked, duals) back per family."""
+def run(handle: Handle, duals: bool = False, ranging: bool = True) -> Solution:
+    """Solve what the handle holds; read values (and, if asked, duals, with HiGHS's ranging
+    unless ``ranging`` is False) back per family."""
     h = handle.highs
     t0 = time.perf_counter()
     h.run()
@@ -205,7 +207,7 @@ def run(handle: Handle, duals: bool = False) -> Solution:
     ms = highspy.HighsModelStatus
     if status == ms.kOptimal:
         x = np.asarray(h.getSolution().col_value)
-        found = _duals(handle, x) if duals else None
+        found = _duals(handle, x, ranging) if duals else None
         # The plan's cost: HiGHS's objective less the handling tie-breaker on stock moves.
         moving = np.concatenate([handle.col["to_stock"], handle.col["draw"]])
         moving = moving[moving >= 0]
@@ -227,11 +229,11 @@ def _per_family(positions: dict[str, np.ndarray], array: np.ndarray) -> dict[str
     }
 
 
-def _duals(handle: Handle, x: np.ndarray) -> Duals:
+def _duals(handle: Handle, x: np.ndarray, ranging: bool) -> Duals:
     h = handle.highs
     sol = h.getSolution()
     row_dual, col_dual = np.asarray(sol.row_dual), np.asarray(sol.col_dual)
-    status, rng = h.getRanging()
+    status, rng = h.getRanging() if ranging else (None, None)
     if status == highspy.HighsStatus.kOk and rng.valid:
         row_lo, row_hi = np.asarray(rng.row_bound_dn.value_), np.asarray(rng.row_bound_up.value_)
         col_lo, col_hi = np.asarray(rng.col_bound_dn.value_), np.asarray(rng.col_bound_up.value_)
@@ -250,11 +252,12 @@ def _duals(handle: Handle, x: np.ndarray) -> Duals:
         ranges(rows, row_lo, row_hi),
         ranges(cols, col_lo, col_hi),
         {f: np.nan_to_num(v) for f, v in _per_family(cols, x).items()},
+        ranging,
     )
 
 
 def solve(
-    b: Built, time_limit_s: float | None = None, duals: bool = True
+    b: Built, time_limit_s: float | None = None, duals: bool = True, ranging: bool = True
 ) -> tuple[Solution, Handle]:
     """Hand ``b`` to HiGHS and solve; a model infeasible by construction is not handed over."""
     if b.trivially_infeasible:
@@ -271,7 +274,7 @@ def solve(
             ["Nothing in the workbook can meet:"] + reasons,
         ), empty
     handle = hand_over(b, time_limit_s)
-    return run(handle, duals=duals), handle
+    return run(handle, duals=duals, ranging=ranging), handle
 
 
 def explain(handle: Handle) -> list[str]:

@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from model.validate import SETTINGS
 from model.workbook import NUMBER, PERCENT, SHEETS, Column
 
 LIST_ROWS = 2000  # how far down the dropdowns and reference lists reach
@@ -31,7 +32,7 @@ KEYWORDS = {
     "Scope": ["EACH", "ALL"],
     "Target": ["ALL"],
     "Yes/No": ["Yes", "No"],
-    "Setting": ["Currency", "Allow shortfall", "Budget per period", "Time limit (s)"],
+    "Setting": list(SETTINGS),
 }
 
 

@@ -37,6 +37,7 @@ SETTINGS = {  # key -> (kind, default)
     "Allow shortfall": ("yes/no", True),
     "Budget per period": ("number", None),
     "Time limit (s)": ("number", 60.0),
+    "Sensitivity ranging": ("auto/yes/no", "Auto"),
 }
 
 
@@ -175,6 +176,7 @@ def validate(book: RawBook) -> PlanData:
         allow_shortfall=settings["Allow shortfall"],
         budget_per_period=settings["Budget per period"],
         time_limit_s=settings["Time limit (s)"],
+        ranging=settings["Sensitivity ranging"],
         periods=periods,
         days=days,
         materials=materials,
@@ -209,6 +211,12 @@ def _settings(c: _Checker, table: Table) -> dict[str, Any]:
         kind = SETTINGS[name][0]
         if kind == "text":
             values[name] = str(value)
+        elif kind == "auto/yes/no":
+            word = _word(value, ("Auto", "Yes", "No", "Y", "N"))
+            if word is None:
+                c.error(table, "Value", row, f"'{name}' must be Auto, Yes or No, not '{value}'")
+            else:
+                values[name] = {"Y": "Yes", "N": "No"}.get(word, word)
         elif kind == "yes/no":
             word = _word(value, ("Yes", "No", "Y", "N", "True", "False", "1", "0"))
             if word is None:

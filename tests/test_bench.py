@@ -26,3 +26,4 @@ def test_bench_small_json(run_cli):
     assert set(result) >= KEYS
     assert result["variables"] > 1000 and result["constraints"] > 500
     assert result["total_s"] >= result["highs_s"] > 0
+    assert result["ranging"] is True  # 'Auto' ranges a plan this small

@@ -99,3 +99,37 @@ def test_capacity_matches_a_resolve(tmp_path: Path):
     assert cap["Value"].item() == pytest.approx(20_000)
     assert base - cost(tmp_path, cap_s1=31) == pytest.approx(cap["Value"].item())
     assert cap["Holds from"].item() <= 30 < 40 <= cap["Holds to"].item()
+
+
+def _with_ranging(setting: str) -> dict:
+    r = rows(cap_s1=30)
+    r["Settings"] = [{"Setting": "Sensitivity ranging", "Value": setting}]
+    return r
+
+
+def test_ranging_setting(tmp_path: Path, monkeypatch):
+    """'Sensitivity ranging': Yes ranges; No leaves Holds from/to blank with the same values;
+    Auto ranges up to RANGING_AUTO_MAX_VARIABLES variables and says why not above."""
+    import model.marginals as mg
+
+    def solved(setting: str):
+        out = solve_workbook(write(tmp_path / f"r-{setting}.xlsx", _with_ranging(setting)))
+        return out.plan.summary[mg.RANGING], out.plan.sheets["Marginal values"]
+
+    yes_note, yes = solved("yes")
+    assert yes_note.startswith("Yes")
+    cap = yes[yes["Kind"] == "Capacity"]
+    assert cap["Holds from"].item() <= 30 < 40 <= cap["Holds to"].item()
+
+    no_note, no = solved("No")
+    assert no_note == "No (Settings)"
+    assert no["Holds from"].isna().all() and no["Holds to"].isna().all()
+    assert no["Value"].tolist() == pytest.approx(yes["Value"].tolist())
+
+    assert solved("Auto")[0].startswith("Yes")  # a toy is far below the limit
+    monkeypatch.setattr(mg, "RANGING_AUTO_MAX_VARIABLES", 3)
+    auto_note, auto = solved("Auto")
+    assert auto_note.startswith("No: ") and "above the 3 that 'Auto' ranges" in auto_note
+    assert auto["Holds from"].isna().all()
+    assert mg.ranging_wanted("Auto", 3) and not mg.ranging_wanted("Auto", 4)
+    assert mg.ranging_wanted("Yes", 10**9) and not mg.ranging_wanted("No", 1)

@@ -122,6 +122,12 @@ CASES = [
         "Yes or No",
     ),
     (
+        "bad ranging setting",
+        lambda r: r["Settings"].append({"Setting": "Sensitivity ranging", "Value": "Sometimes"}),
+        "Settings!B3",
+        "Auto, Yes or No",
+    ),
+    (
         "negative budget",
         lambda r: r["Settings"].append({"Setting": "Budget per period", "Value": -1}),
         "Settings!B3",
