@@ -122,6 +122,7 @@ def national_plan() -> dict[str, list[dict]]:
             {"Setting": "Currency", "Value": "USD"},
             {"Setting": "Allow shortfall", "Value": "Yes"},
             {"Setting": "Time limit (s)", "Value": 60},
+            {"Setting": "Sensitivity ranging", "Value": "Auto"},
         ],
         "Periods": [{"Period": p, "Days": d} for p, d in zip(QUARTERS, QUARTER_DAYS, strict=True)],
         "Materials": [

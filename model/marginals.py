@@ -40,8 +40,8 @@ def ranging_summary(setting: str, n_variables: int, ranged: bool) -> str:
     if setting == "No":
         return "No (Settings)"
     return (
-        f"No: {n_variables:,} variables, above the {RANGING_AUTO_MAX_VARIABLES:,} that 'Auto' "
-        "ranges; set 'Sensitivity ranging' to Yes on Settings (about 15 % more solve time)"
+        f"No: {n_variables:,} variables, over the {RANGING_AUTO_MAX_VARIABLES:,} 'Auto' ranges;"
+        " set it to Yes on Settings (about 15 % more solve time)"
     )
 
 

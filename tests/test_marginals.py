@@ -129,7 +129,7 @@ def test_ranging_setting(tmp_path: Path, monkeypatch):
     assert solved("Auto")[0].startswith("Yes")  # a toy is far below the limit
     monkeypatch.setattr(mg, "RANGING_AUTO_MAX_VARIABLES", 3)
     auto_note, auto = solved("Auto")
-    assert auto_note.startswith("No: ") and "above the 3 that 'Auto' ranges" in auto_note
+    assert auto_note.startswith("No: ") and "over the 3 'Auto' ranges" in auto_note
     assert auto["Holds from"].isna().all()
     assert mg.ranging_wanted("Auto", 3) and not mg.ranging_wanted("Auto", 4)
     assert mg.ranging_wanted("Yes", 10**9) and not mg.ranging_wanted("No", 1)
