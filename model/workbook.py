@@ -67,7 +67,10 @@ SHEETS: tuple[SheetSpec, ...] = (
         False,
         (Column("Setting", TEXT), _opt("Value", TEXT)),
         key=("Setting",),
-        help="Run settings, one per row. Leave a value blank for its default.",
+        help="Run settings, one per row; a blank value keeps the default: Currency (USD),"
+        " Allow shortfall (Yes), Budget per period (none), Time limit (s) (60), Sensitivity"
+        " ranging (Auto: 'Holds from/to' on Marginal values for plans up to 100,000"
+        " variables; Yes or No to choose).",
     ),
     SheetSpec(
         "Periods",
