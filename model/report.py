@@ -31,7 +31,6 @@ from model.results import COST_ROWS, Plan
 from model.sheetrows import write_rows
 
 BLUE = "#1F4E78"
-INF = float("inf")
 TONNES = "#,##0.0"
 PERCENT = '0.0"%"'
 DAYS = "#,##0"
