@@ -23,6 +23,11 @@ NOTE_SOURCES = (
     "METI/JOGMEC stockpile strategy; EU Critical Raw Materials Act (2024/1252). Not official data."
 )
 
+NOTE_PROBABILITIES = (
+    "Scenario probabilities (Scenarios, 'Probability (%)': the chance that the shock starts "
+    "within the horizon) are illustrative guesses for 'ree-plan hedge', not forecasts."
+)
+
 QUARTERS = [f"{y}-Q{q}" for y in (2027, 2028) for q in (1, 2, 3, 4)]
 QUARTER_DAYS = [90, 91, 92, 92, 91, 91, 92, 92]  # 2028 is a leap year
 
@@ -123,6 +128,9 @@ def national_plan() -> dict[str, list[dict]]:
             {"Setting": "Allow shortfall", "Value": "Yes"},
             {"Setting": "Time limit (s)", "Value": 60},
             {"Setting": "Sensitivity ranging", "Value": "Auto"},
+            # ree-plan hedge: 0 = least expected cost; raise it to protect the worst cases.
+            {"Setting": "Risk weight (%)", "Value": 0},
+            {"Setting": "Risk level (%)", "Value": 90},
         ],
         "Periods": [{"Period": p, "Days": d} for p, d in zip(QUARTERS, QUARTER_DAYS, strict=True)],
         "Materials": [
@@ -205,6 +213,7 @@ def national_plan() -> dict[str, list[dict]]:
                 "Change (%)": -67,
                 "First period": "2027-Q3",
                 "Last period": "2027-Q3",
+                "Probability (%)": 10,  # illustrative: chance it starts by the horizon
             },
             # April 2025: export licences on Dy, Tb and five more; magnet exports -74%.
             {
@@ -215,6 +224,7 @@ def national_plan() -> dict[str, list[dict]]:
                 "Change (%)": -75,
                 "First period": "2028-Q1",
                 "Last period": "2028-Q2",
+                "Probability (%)": 20,  # illustrative: chance it starts by the horizon
             },
             {
                 "Scenario": "Heavy RE licence shock",
@@ -251,6 +261,7 @@ def national_plan() -> dict[str, list[dict]]:
                 "Change (%)": -100,
                 "First period": "2027-Q4",
                 "Last period": "2028-Q1",
+                "Probability (%)": 15,  # illustrative: chance it starts by the horizon
             },
             {
                 "Scenario": "EV demand surge",
@@ -260,6 +271,7 @@ def national_plan() -> dict[str, list[dict]]:
                 "Change (%)": 30,
                 "First period": "2028-Q1",
                 "Last period": "2028-Q4",
+                "Probability (%)": 20,  # illustrative: chance it starts by the horizon
             },
         ],
     }
@@ -356,6 +368,7 @@ def small_example() -> dict[str, list[dict]]:
                 "Change (%)": -100,
                 "First period": "2027-Q2",
                 "Last period": "2027-Q2",
+                "Probability (%)": 30,  # illustrative: chance it starts by the horizon
             },
         ],
     }
@@ -370,6 +383,7 @@ def main() -> None:
             "Example: a national rare earth plan in the spirit of Japan's strategy "
             "(quarterly, 2027-2028).",
             NOTE_SOURCES,
+            NOTE_PROBABILITIES,
         ],
     )
     write_input_workbook(
@@ -379,6 +393,7 @@ def main() -> None:
         note=[
             "Example: a case small enough to check by hand (one material, three quarters).",
             "Illustrative figures only, not official data.",
+            NOTE_PROBABILITIES,
         ],
     )
 

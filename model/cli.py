@@ -55,6 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("-o", "--out", help="plan path (default outputs/<book>-stress.xlsx)")
     st.add_argument("--scenario", action="append", help="only this scenario (repeatable)")
     st.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    h = sub.add_parser(
+        "hedge",
+        help="the plan to commit to before anyone knows which shock comes (uses the "
+        "scenarios' Probability (%%))",
+    )
+    h.add_argument("book")
+    h.add_argument("-o", "--out", help="plan path (default outputs/<book>-hedge.xlsx)")
+    h.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     b = sub.add_parser("bench", help="time each stage on a synthetic workbook")
     b.add_argument("--size", choices=["small", "medium", "large"], default="small")
     b.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -87,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             from model.run import run_stress
 
             return run_stress(args)
+        if args.command == "hedge":
+            from model.run import run_hedge
+
+            return run_hedge(args)
         if args.command == "bench":
             return _bench(args)
     except InputError as exc:

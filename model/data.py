@@ -43,7 +43,8 @@ class PlanData:
       capacity_t, price_per_kg, min_purchase_t, first, last (period positions, inclusive)
     - ``alternatives``: material, sector, max_share (fraction 0..1), cost_per_kg
     - ``caps``: rule, basis, group, material, sector, max_share (fraction), first, last
-    - ``scenarios``: scenario, effect, basis, target, change (fraction, -1 = stops), first, last
+    - ``scenarios``: scenario, effect, basis, target, change (fraction, -1 = stops), first, last,
+      probability (fraction, the scenario's chance of starting within the horizon; 0 = none)
     """
 
     source: str
@@ -63,7 +64,18 @@ class PlanData:
     caps: pd.DataFrame
     scenarios: pd.DataFrame
     warnings: list[Issue] = field(default_factory=list)
+    risk_weight: float = 0.0  # w of DESIGN §5, 0..1
+    risk_level: float = 0.9  # a of DESIGN §5, 0..<1
 
     @property
     def scenario_names(self) -> list[str]:
         return list(dict.fromkeys(self.scenarios["scenario"]))
+
+    @property
+    def probabilities(self) -> dict[str, float]:
+        """Scenario -> probability (fraction), for the scenarios whose probability is > 0."""
+        sc = self.scenarios
+        if "probability" not in sc.columns:
+            return {}
+        p = sc.groupby("scenario", sort=False)["probability"].first()
+        return {str(k): float(v) for k, v in p.items() if v > 0}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,20 @@ DAYS = "#,##0"
 PLAIN = "#,##0.00"
 RANGE = "#,##0.0"
 
-SUMMARY_MONEY = ("Total cost", *COST_ROWS)
+SUMMARY_MONEY = (
+    "Total cost",
+    *COST_ROWS,
+    "Hedge objective",
+    "Expected cost (hedged)",
+    "CVaR (hedged)",
+    "Expected cost (unhedged)",
+    "Value of hedging",
+    "Price of hedging",
+    "Expected cost (foresight)",
+    "Value of foresight",
+    "Hedge objective (unhedged)",
+    "Baseline optimum",
+)
 ALERT, BINDING = "#F8CBAD", "#FFE699"  # shortfall / below floor; binding cap
 # sheet -> (column whose value flags the row, Excel condition on that cell, fill colour)
 HIGHLIGHT = {
@@ -48,6 +62,7 @@ HIGHLIGHT = {
     "Stress": ("Shortfall (t)", ">0.0001", ALERT),
     "Stress shortfall": ("Tonnes", ">0", ALERT),
     "Stress stock": ("Below floor (t)", ">0.0001", ALERT),
+    "Hedge": ("Hedged shortfall (t)", ">0.0001", ALERT),
 }
 CHART_W, CHART_H = 600, 285  # pixels
 CHART_ROWS = 16  # rows a chart covers at the default row height
@@ -55,6 +70,16 @@ CHART_ROWS = 16  # rows a chart covers at the default row height
 
 class OutputError(Exception):
     pass
+
+
+@dataclass
+class Preface:
+    """What the Overview opens with before the plan's own blocks (the hedge's "what to do
+    now"): sentences, then titled tables."""
+
+    title: str
+    lines: list[str]
+    blocks: list[tuple[str, str, pd.DataFrame]]  # (section title, note, table)
 
 
 class _Formats:
@@ -89,8 +114,10 @@ class _Formats:
     def for_column(self, column: str) -> str | None:
         if column.endswith("(t)") or column == "Tonnes":
             return TONNES
-        if column in ("Cost", "Total cost", "Extra cost", "Penalty") or column.startswith(
-            "Average value"
+        if (
+            column in ("Cost", "Penalty")
+            or column.endswith(" cost")
+            or column.startswith("Average value")
         ):
             return self.money_code
         if column == "Value":
@@ -234,7 +261,9 @@ def _chart(
     return chart
 
 
-def _write_overview(wb: Any, fm: _Formats, plan: Plan, ov: Overview) -> None:
+def _write_overview(
+    wb: Any, fm: _Formats, plan: Plan, ov: Overview, preface: Preface | None = None
+) -> None:
     ws = wb.add_worksheet("Overview")
     # Blocks share columns: wide enough for the longest header or figure any block puts there.
     used = max(len(ov.buy.columns), len(ov.cover.columns), 6)
@@ -244,7 +273,7 @@ def _write_overview(wb: Any, fm: _Formats, plan: Plan, ov: Overview) -> None:
     ws.hide_gridlines(2)
     s = plan.summary
     w = _Sheet(ws, fm)
-    w.line(["Rare earth sourcing plan"], fm.title)
+    w.line([preface.title if preface else "Rare earth sourcing plan"], fm.title)
     w.line(
         [
             f"{s['Status']} plan, scenario: {s['Scenario']}. Input: {s['Input file']}. "
@@ -252,6 +281,14 @@ def _write_overview(wb: Any, fm: _Formats, plan: Plan, ov: Overview) -> None:
         ]
     )
     w.row += 1
+    if preface:
+        for text in preface.lines:
+            w.line([text])
+        w.row += 1
+        for title, note, df in preface.blocks:
+            w.section(title, note)
+            w.block(df)
+            w.row += 1
     w.section("What it costs")
     top, last = w.block(ov.cost, {"Value": fm.money_code})
     w.row += 1
@@ -371,11 +408,34 @@ def _stress_charts(wb: Any, fm: _Formats, ws: Any, df: pd.DataFrame) -> None:
         ws.insert_chart(n + 3, 5 * k, chart)
 
 
+def _hedge_chart(wb: Any, fm: _Formats, ws: Any, df: pd.DataFrame) -> None:
+    """Hedged, unhedged and foresight cost per scenario, clustered bars below the table."""
+    n = len(df)
+    if not n:
+        return
+    cols = list(df.columns)
+    currency = fm.money_code.split(" ")[-1].replace('"', "")
+    chart = _chart(wb, {"type": "bar"}, f"Cost per scenario ({currency})", "#,##0", legend=True)
+    for column in ("Hedged cost", "Unhedged cost", "Foresight cost"):
+        j = cols.index(column)
+        chart.add_series(
+            {
+                "name": ["Hedge", 0, j],
+                "categories": ["Hedge", 1, 0, n, 0],
+                "values": ["Hedge", 1, j, n, j],
+            }
+        )
+    chart.set_y_axis({"reverse": True})  # the table's order, top to bottom
+    chart.set_size({"width": CHART_W + 200, "height": CHART_H + 40 * n})
+    ws.insert_chart(n + 3, 0, chart)
+
+
 def write_plan(
     path: str | os.PathLike[str],
     plan: Plan,
     data: PlanData,
     extra_sheets: Mapping[str, pd.DataFrame] | None = None,
+    preface: Preface | None = None,
 ) -> Path:
     """Write the plan workbook at ``path`` (atomically); return the path written."""
     input_path = data.source
@@ -393,7 +453,7 @@ def write_plan(
     try:
         wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True})
         fm = _Formats(wb, str(plan.summary.get("Currency", "")))
-        _write_overview(wb, fm, plan, ov)
+        _write_overview(wb, fm, plan, ov, preface)
         _write_summary(wb, fm, plan.summary)
         for name, df in plan.sheets.items():
             _write_table(wb, fm, name, df)
@@ -402,6 +462,8 @@ def write_plan(
             ws = _write_table(wb, fm, name, df)
             if name == "Stress":
                 _stress_charts(wb, fm, ws, _public(df))
+            elif name == "Hedge":
+                _hedge_chart(wb, fm, ws, _public(df))
         wb.close()
         os.replace(tmp, out)
     finally:

@@ -29,7 +29,7 @@ from model.cli import (
 from model.data import PlanData
 from model.formulation import Built, build_model, numbers
 from model.marginals import RANGING, extract_marginals, ranging_summary, ranging_wanted
-from model.report import OutputError, write_plan
+from model.report import OutputError, Preface, write_plan
 from model.results import Plan, extract
 from model.scenarios import factors
 from model.solve import (
@@ -111,9 +111,15 @@ class StressResult:
     resolve_s: list[float] = field(default_factory=list)  # HiGHS time per scenario (warm)
 
 
-def stress_data(data: PlanData, names: list[str] | None = None) -> StressResult:
+def stress_data(
+    data: PlanData, names: list[str] | None = None, foresight: bool = False
+) -> StressResult:
     """DESIGN §3 stress test on one built model: baseline, then per scenario fix the periods
-    before its first period to the baseline, apply it and re-solve (warm, same HiGHS)."""
+    before its first period to the baseline, apply it and re-solve (warm, same HiGHS).
+
+    With ``foresight``, each scenario is then also re-solved with nothing fixed (its what-if
+    optimum, warm from the stress basis): row keys ``Foresight cost`` (None unless optimal),
+    ``_foresight`` (the :class:`Solution`)."""
     names = names or data.scenario_names
     for n in names:  # unknown names are input errors before any solve
         factors(data, n)
@@ -127,6 +133,7 @@ def stress_data(data: PlanData, names: list[str] | None = None) -> StressResult:
     base.plan = _plan(b, sol, None)
     base_values = sol.values
     base_cost = sol.objective
+    base_short = float(base.plan.summary["Shortfall (t)"])
     sectors = list(data.sectors.index)
     rows, shorts, stocks, plans, resolve_s = [], [], [], {}, []
     for name in names:
@@ -146,6 +153,7 @@ def stress_data(data: PlanData, names: list[str] | None = None) -> StressResult:
                     "Total cost": s.objective,
                     "Extra cost": s.objective - base_cost,
                     "Shortfall (t)": float(short["Tonnes"].sum()),
+                    "Extra shortfall (t)": float(short["Tonnes"].sum()) - base_short,
                 }
             )
             row.update({f"{k} shortfall (t)": float(by_sector.get(k, 0.0)) for k in sectors})
@@ -154,11 +162,23 @@ def stress_data(data: PlanData, names: list[str] | None = None) -> StressResult:
             st = plan.sheets["Stock"]
             stocks.append(st[st["_t"] >= f.first].assign(Scenario=name))
         else:
-            row.update({"Total cost": None, "Extra cost": None, "Shortfall (t)": None})
+            row.update(
+                {
+                    "Total cost": None,
+                    "Extra cost": None,
+                    "Shortfall (t)": None,
+                    "Extra shortfall (t)": None,
+                }
+            )
             row.update({f"{k} shortfall (t)": None for k in sectors})
             row["Status"] = s.status + (": " + " ".join(s.explanation[:4]) if s.explanation else "")
-        rows.append(row)
         unfix(handle)
+        if foresight:
+            what_if = run(handle)
+            resolve_s.append(what_if.highs_s)
+            row["Foresight cost"] = what_if.objective if what_if.status == OPTIMAL else None
+            row["_foresight"] = what_if
+        rows.append(row)
     push_numbers(handle, numbers(data, b.idx, base_f))
     short_df = (
         pd.concat(shorts, ignore_index=True)
@@ -309,4 +329,132 @@ def run_stress(args: argparse.Namespace) -> int:
                 f"  {r['Scenario']} (from {r['From period']}): extra cost "
                 f"{r['Extra cost']:,.0f} {cur}, shortfall {r['Shortfall (t)']:,.1f} t"
             )
+    return EXIT_OK
+
+
+def _hedge_preface(data: PlanData, result: Any) -> Preface:
+    """The hedge's Overview opening: what to do now, and the price and value of hedging."""
+    cur = data.currency
+    s = result.summary
+    lines = []
+    if result.shared == 0:
+        first = [r["Scenario"] for r in result.rows[1:] if r["From period"] == data.periods[0]]
+        lines.append(
+            f"No period is shared: {', '.join(first)} starts in the first period, so it is "
+            "treated as foreseen and nothing is decided before it. The tables below are the "
+            "plan for the quiet world (the baseline copy)."
+        )
+    else:
+        now = data.periods[: result.shared]
+        lines.append(
+            f"What to do now: the purchases in {now[0]}"
+            + (f" to {now[-1]}" if len(now) > 1 else "")
+            + " below serve every scenario (no shock can be told apart before then); later "
+            "periods depend on what happens (sheet Hedge purchases, per scenario)."
+        )
+    lines.append(
+        f"Price of hedging: {s['Price of hedging']:,.0f} {cur} — what the hedged plan costs "
+        "more than the cheapest quiet-world plan if no shock comes."
+    )
+    if s.get("Value of hedging") is None:
+        lines.append(f"Value of hedging: not available — {s.get('Unhedged note', '')}.")
+    else:
+        measure = (
+            "in expected cost"
+            if data.risk_weight == 0
+            else f"in the hedge objective ({data.risk_weight * 100:g} % weight on CVaR at "
+            f"{data.risk_level * 100:g} %)"
+        )
+        lines.append(
+            f"Value of hedging: {s['Value of hedging']:,.0f} {cur} {measure} — what the hedge "
+            "saves against following the quiet-world plan into each shock."
+        )
+    blocks: list[tuple[str, str, pd.DataFrame]] = []
+    if result.shared > 0:
+        now = result.now.copy()
+        blocks.append(
+            ("What to buy now", "shared by every scenario; tonnes and cost per period", now)
+        )
+        if result.now_stock is not None:
+            blocks.append(
+                (
+                    "Stock to hold when the shared periods end",
+                    "the hedge against the quiet-world plan",
+                    result.now_stock,
+                )
+            )
+    hedge = pd.DataFrame(result.rows)[
+        ["Scenario", "Probability (%)", "From period", "Hedged cost", "Unhedged cost"]
+    ]
+    blocks.append(("Cost per scenario", "hedged against the quiet-world plan followed", hedge))
+    return Preface("Hedged sourcing plan", lines, blocks)
+
+
+def run_hedge(args: argparse.Namespace) -> int:
+    from model.hedge import hedge_data
+
+    data = load(args.book)
+    _print_issues(data.warnings)
+    try:
+        result = hedge_data(data)
+    except PlanCheckError as exc:
+        print(f"ree-plan: {exc}\nNo plan was written.", file=sys.stderr)
+        return EXIT_ERROR
+    if result.plan is None:
+        if result.status == INFEASIBLE:
+            print("No hedged plan meets every requirement (infeasible).", file=sys.stderr)
+            for line in result.explanation:
+                print(f"  {line}", file=sys.stderr)
+            print(
+                "Relax one of these (or set 'Allow shortfall' to Yes on Settings) and run again.",
+                file=sys.stderr,
+            )
+            return EXIT_INFEASIBLE
+        print(
+            f"The solver stopped without a plan ({result.detail}); raise 'Time limit (s)' on "
+            "the Settings sheet or simplify the workbook.",
+            file=sys.stderr,
+        )
+        return EXIT_NO_PLAN
+    out = Path(args.out) if args.out else default_out(args.book, "hedge")
+    sheets = {
+        "Hedge": pd.DataFrame(result.rows),
+        "Hedge purchases": result.purchases,
+        "Hedge stock": result.stock,
+    }
+    try:
+        write_plan(out, result.plan, data, sheets, _hedge_preface(data, result))
+    except (OutputError, OSError) as exc:
+        print(f"ree-plan: cannot write the plan: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.json:
+        print_json(
+            {
+                "summary": _json_summary(result.plan.summary),
+                "hedge": [_json_summary(r) for r in result.rows],
+            }
+        )
+        return EXIT_OK
+    cur = data.currency
+    s = result.summary
+    print(f"Hedged plan written to {out}")
+    print(f"  Hedge objective: {s['Hedge objective']:,.0f} {cur}")
+    print(
+        f"  Expected cost: hedged {s['Expected cost (hedged)']:,.0f}, foresight "
+        f"{s['Expected cost (foresight)']:,.0f}"
+        + (
+            f", unhedged {s['Expected cost (unhedged)']:,.0f}"
+            if s.get("Expected cost (unhedged)") is not None
+            else ""
+        )
+        + f" {cur}"
+    )
+    if s.get("Value of hedging") is not None:
+        print(f"  Value of hedging: {s['Value of hedging']:,.0f} {cur}")
+    print(f"  Price of hedging (if no shock comes): {s['Price of hedging']:,.0f} {cur}")
+    for r in result.rows:
+        print(
+            f"  {r['Scenario']} ({r['Probability (%)']:g} %): hedged {r['Hedged cost']:,.0f}, "
+            f"shortfall {r['Hedged shortfall (t)']:,.1f} t"
+        )
     return EXIT_OK

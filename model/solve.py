@@ -116,6 +116,43 @@ def hand_over(b: Built, time_limit_s: float | None = None) -> Handle:
         from model.pyomo_route import hand_over_pyomo
 
         return hand_over_pyomo(b, time_limit_s)
+    st = stack(b)
+    for rb in b.row_blocks.values():
+        rb.parts = []  # HiGHS holds the matrix now; the blocks' copy is only memory
+    gc.collect()
+    release_memory()
+    return _pass(
+        b,
+        st.col,
+        st.row,
+        st.cost,
+        0.0,
+        st.lower,
+        st.upper,
+        st.row_lower,
+        st.row_upper,
+        st.a,
+        time_limit_s,
+    )
+
+
+@dataclass
+class Stacked:
+    """The families of a built model stacked into one LP: ``row_lower <= a x <= row_upper``,
+    ``lower <= x <= upper``, minimise ``cost x``; ``col``/``row`` map families to positions."""
+
+    col: dict[str, np.ndarray]
+    row: dict[str, np.ndarray]
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    a: Any  # scipy.sparse.csc_array
+
+
+def stack(b: Built) -> Stacked:
+    """Stack the variable and row families of ``b`` into one sparse LP (blocks kept)."""
     col, offset = {}, 0
     for family, vb in b.var_blocks.items():
         col[family] = np.arange(offset, offset + len(vb.lb), dtype=np.int64)
@@ -143,12 +180,7 @@ def hand_over(b: Built, time_limit_s: float | None = None) -> Handle:
     )
     a.sum_duplicates()
     del r_all, c_all, v_all
-    for rb in b.row_blocks.values():
-        rb.parts = []  # HiGHS holds the matrix now; the blocks' copy is only memory
-    row_lower, row_upper = np.concatenate(lo_all), np.concatenate(hi_all)
-    gc.collect()
-    release_memory()
-    return _pass(b, col, row, cost, 0.0, lower, upper, row_lower, row_upper, a, time_limit_s)
+    return Stacked(col, row, cost, lower, upper, np.concatenate(lo_all), np.concatenate(hi_all), a)
 
 
 def _pass(
@@ -164,6 +196,24 @@ def _pass(
     a: Any,
     time_limit_s: float | None,
 ) -> Handle:
+    h = pass_lp(cost, lower, upper, row_lower, row_upper, a, time_limit_s, offset)
+    lower = np.where(np.isinf(lower), -INF, lower)
+    upper = np.where(np.isinf(upper), INF, upper)
+    return Handle(h, b, col, row, lower, upper)
+
+
+def pass_lp(
+    cost: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    a: Any,
+    time_limit_s: float | None,
+    offset: float = 0.0,
+) -> highspy.Highs:
+    """A new Highs instance holding ``min cost x : row_lower <= a x <= row_upper, lower <= x
+    <= upper`` (``a`` a scipy CSC array; infinities as numpy's)."""
     lower = np.where(np.isinf(lower), -INF, lower)
     upper = np.where(np.isinf(upper), INF, upper)
     row_lower = np.where(np.isinf(row_lower), -INF, row_lower)
@@ -192,7 +242,60 @@ def _pass(
     )
     if status == highspy.HighsStatus.kError:
         raise RuntimeError("HiGHS refused the model's matrices")
-    return Handle(h, b, col, row, lower.copy(), upper.copy())
+    return h
+
+
+@dataclass
+class LpResult:
+    """What a solve of a plain LP (:func:`pass_lp`) gave."""
+
+    status: str  # OPTIMAL, INFEASIBLE or NO_PLAN
+    detail: str
+    x: np.ndarray  # empty unless optimal
+    objective: float
+    highs_s: float
+
+
+def run_lp(h: highspy.Highs) -> LpResult:
+    """Solve (warm when the instance has a basis) and read the column values."""
+    t0 = time.perf_counter()
+    h.run()
+    highs_s = time.perf_counter() - t0
+    status = h.getModelStatus()
+    detail = h.modelStatusToString(status)
+    ms = highspy.HighsModelStatus
+    if status == ms.kOptimal:
+        x = np.asarray(h.getSolution().col_value)
+        return LpResult(OPTIMAL, detail, x, h.getInfo().objective_function_value, highs_s)
+    kind = INFEASIBLE if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible) else NO_PLAN
+    return LpResult(kind, detail, np.zeros(0), float("nan"), highs_s)
+
+
+def add_row(h: highspy.Highs, cols: np.ndarray, coefs: np.ndarray, upper: float) -> None:
+    """Add the row ``coefs . x[cols] <= upper``."""
+    h.addRow(
+        -INF,
+        float(upper),
+        len(cols),
+        np.ascontiguousarray(cols, dtype=np.int32),
+        np.ascontiguousarray(coefs, dtype=np.float64),
+    )
+
+
+def set_costs(h: highspy.Highs, cost: np.ndarray) -> None:
+    n = len(cost)
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), np.ascontiguousarray(cost, dtype=np.float64))
+
+
+def iis(h: highspy.Highs) -> tuple[list[int], list[int]]:
+    """Rows and columns of an irreducible infeasible subset (empty when HiGHS finds none)."""
+    try:
+        # 2: an infeasible set from the elastic LP; 4: reduce it to an irreducible one
+        h.setOptionValue("iis_strategy", IIS_FROM_LP | IIS_REDUCE)
+        _, found = h.getIis()
+        return list(found.row_index_), list(found.col_index_)
+    except Exception:  # HiGHS could not compute an IIS: the caller says what it knows
+        return [], []
 
 
 def run(handle: Handle, duals: bool = False, ranging: bool = True) -> Solution:
@@ -281,14 +384,7 @@ def explain(handle: Handle) -> list[str]:
     """An irreducible infeasible subset from HiGHS, in planner words."""
     from model.explain import describe_col, describe_row, row_keys
 
-    h = handle.highs
-    try:
-        # 2: an infeasible set from the elastic LP; 4: reduce it to an irreducible one
-        h.setOptionValue("iis_strategy", IIS_FROM_LP | IIS_REDUCE)
-        status, iis = h.getIis()
-        rows, cols = list(iis.row_index_), list(iis.col_index_)
-    except Exception:  # HiGHS could not compute an IIS: say what we know
-        rows, cols = [], []
+    rows, cols = iis(handle.highs)
     if not rows and not cols:
         return [
             "HiGHS found no feasible plan but could not isolate the conflict; relax caps, "

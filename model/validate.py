@@ -38,7 +38,10 @@ SETTINGS = {  # key -> (kind, default)
     "Budget per period": ("number", None),
     "Time limit (s)": ("number", 60.0),
     "Sensitivity ranging": ("auto/yes/no", "Auto"),
+    "Risk weight (%)": ("percent", 0.0),  # hedge: weight of CVaR against expected cost
+    "Risk level (%)": ("percent", 90.0),  # hedge: CVaR's level (the dearest 10 % at 90)
 }
+PROBABILITY_SLACK = 1e-9  # scenario probabilities may sum above 100 % by rounding only
 
 
 def load(path: str | os.PathLike[str]) -> PlanData:
@@ -177,6 +180,8 @@ def validate(book: RawBook) -> PlanData:
         budget_per_period=settings["Budget per period"],
         time_limit_s=settings["Time limit (s)"],
         ranging=settings["Sensitivity ranging"],
+        risk_weight=settings["Risk weight (%)"] / 100.0,
+        risk_level=settings["Risk level (%)"] / 100.0,
         periods=periods,
         days=days,
         materials=materials,
@@ -217,6 +222,31 @@ def _settings(c: _Checker, table: Table) -> dict[str, Any]:
                 c.error(table, "Value", row, f"'{name}' must be Auto, Yes or No, not '{value}'")
             else:
                 values[name] = {"Y": "Yes", "N": "No"}.get(word, word)
+        elif kind == "percent":
+            text = str(value).strip().removesuffix("%").strip().replace(",", "")
+            try:
+                number = float(text)
+            except ValueError:
+                c.error(
+                    table, "Value", row, f"'{name}' must be a percentage such as 50, not '{value}'"
+                )
+                continue
+            top_open = name == "Risk level (%)"  # CVaR at 100 % divides by zero
+            if (
+                not math.isfinite(number)
+                or number < 0
+                or number > 100
+                or (top_open and number >= 100)
+            ):
+                c.error(
+                    table,
+                    "Value",
+                    row,
+                    f"'{name}' must be between 0 and {'99.9' if top_open else '100'} %,"
+                    f" not '{value}'",
+                )
+                continue
+            values[name] = number
         elif kind == "yes/no":
             word = _word(value, ("Yes", "No", "Y", "N", "True", "False", "1", "0"))
             if word is None:
@@ -646,13 +676,46 @@ def _scenarios(
                 row,
             )
         )
+    _probabilities(c, table)
     df = pd.DataFrame.from_records(
         records, columns=["scenario", "effect", "basis", "target", "change", "first", "last", "row"]
     )
     df = df.dropna().reset_index(drop=True)
     df["first"] = df["first"].astype(int).clip(lower=0)
     df["last"] = df["last"].astype(int).clip(upper=n - 1)
+    given = table.df.dropna(subset=["Scenario", "Probability (%)"])
+    probability = given.groupby("Scenario")["Probability (%)"].first().astype(float) / 100.0
+    df["probability"] = df["scenario"].map(probability).fillna(0.0).astype(float)
     return df.astype({"row": int, "change": float})
+
+
+def _probabilities(c: _Checker, table: Table) -> None:
+    """DESIGN §5: a scenario's rows agree on its probability; all of them sum to <= 100 %."""
+    df = table.df.dropna(subset=["Scenario", "Probability (%)"])
+    total, first_of = 0.0, {}
+    for name, value, row in zip(df["Scenario"], df["Probability (%)"], df["_row"], strict=True):
+        if name not in first_of:
+            first_of[name] = (value, row)
+            total += value
+            if total > 100.0 + PROBABILITY_SLACK * 100.0:
+                c.error(
+                    table,
+                    "Probability (%)",
+                    row,
+                    f"the probabilities of the scenarios add up to {total:g} % with "
+                    f"'{name}'; together they may be at most 100 % (the rest is the chance "
+                    "that no shock comes)",
+                )
+            continue
+        first, first_row = first_of[name]
+        if abs(value - first) > 1e-9:
+            c.error(
+                table,
+                "Probability (%)",
+                row,
+                f"scenario '{name}' has probability {first:g} % in row {first_row} and "
+                f"{value:g} % here; give one value (or leave the other rows blank)",
+            )
 
 
 def _warnings(

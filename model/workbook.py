@@ -70,7 +70,9 @@ SHEETS: tuple[SheetSpec, ...] = (
         help="Run settings, one per row; a blank value keeps the default: Currency (USD),"
         " Allow shortfall (Yes), Budget per period (none), Time limit (s) (60), Sensitivity"
         " ranging (Auto: 'Holds from/to' on Marginal values for plans up to 100,000"
-        " variables; Yes or No to choose).",
+        " variables; Yes or No to choose), Risk weight (%) (0: the hedge minimises expected"
+        " cost; 100: only the cost of the worst scenarios), Risk level (%) (90: 'worst' means"
+        " the dearest 10 % of outcomes).",
     ),
     SheetSpec(
         "Periods",
@@ -247,6 +249,15 @@ SHEETS: tuple[SheetSpec, ...] = (
             Column("Change (%)", PERCENT, min=-100, unit="%", help="-100 = stops entirely"),
             _opt("First period", PERIOD),
             _opt("Last period", PERIOD),
+            _opt(
+                "Probability (%)",
+                PERCENT,
+                min=0,
+                max=100,
+                unit="%",
+                help="Chance that this shock starts within the horizon (for 'ree-plan hedge');"
+                " give it on one or more of the scenario's rows, equal where given; blank = 0",
+            ),
         ),
         help="Disruption scenarios; rows with the same name form one scenario.",
     ),
@@ -298,6 +309,14 @@ def _is_blank(v: Any) -> bool:
 def _convert(value: Any, fmt: str | None, col: Column) -> tuple[Any, str | None]:
     """Convert one non-blank cell; return (value, problem)."""
     if col.kind in (TEXT, PERIOD):
+        if (
+            col.kind == TEXT
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and fmt is not None
+            and "%" in str(fmt)
+        ):
+            return f"{float(value) * 100:g}%", None  # 60 % typed in a text column (Settings)
         if col.kind == PERIOD or isinstance(value, dt.date | dt.datetime):
             return period_label(value), None
         if isinstance(value, float) and value.is_integer():

@@ -1,0 +1,546 @@
+"""The hedged plan (DESIGN §5): the plan to commit to before anyone knows which shock comes.
+
+One LP, the extensive form: a copy of the §2 model per scenario taking part (the baseline and
+every scenario with a probability above 0), each with its own factors and floor releases, tied by
+non-anticipativity, minimising
+
+.. math:: H = (1 - w) \\sum_s p_s C_s + w\\, CVaR_a(C), \\quad
+          CVaR_a(C) = \\min_\\eta\\, \\eta + \\sum_s p_s \\max(C_s - \\eta, 0) / (1 - a)
+
+(the max linearised as :math:`z_s \\ge C_s - \\eta,\\ z_s \\ge 0`).
+
+How the copies are built. The copies share one build of the §2 families
+(:func:`model.formulation.build_model`): the same index tables and sparse blocks, stacked once
+(:func:`model.solve.stack`); a copy differs only in the numbers a scenario changes (bounds of
+``Buy`` and ``Avoid``, purchase costs and the budget's coefficients, demand, floors), taken from
+:func:`model.formulation.numbers`. Non-anticipativity (every variable of copy s in a period
+t < t0_s equals the baseline copy's) is imposed by substitution: copy s *uses the baseline copy's
+columns* for those periods, so the equalities need no rows. Before t0_s the scenario's factors are
+all 1 and nothing is released, so copy s's rows of those periods are the baseline's rows over
+the same columns; they are left out (HiGHS would drop them as duplicates anyway). Every family,
+cap scope, the budget, alternatives and penalties thus hold in every copy by construction.
+
+Second pass (§5): with H held at its optimum (within :data:`H_REL_TOL`), minimise
+:math:`\\sum_s C_s` (plus the handling tie-breaker of :mod:`model.formulation`, which only
+chooses between equally cheap stock movements), so no copy is left with an arbitrary plan.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from model.check import PlanCheckError
+from model.data import PlanData
+from model.explain import describe_col, describe_row, row_keys
+from model.formulation import MOVE_COST_PER_T, Built, Numbers, build_model, numbers
+from model.issues import InputError, Issue
+from model.results import Plan, extract
+from model.scenarios import factors
+from model.solve import (
+    INFEASIBLE,
+    NO_PLAN,
+    OPTIMAL,
+    LpResult,
+    add_row,
+    iis,
+    pass_lp,
+    release_memory,
+    run_lp,
+    set_costs,
+    stack,
+)
+
+BASELINE = "Baseline"
+H_REL_TOL = 1e-9  # the second pass keeps H within this (relative) of its optimum (DESIGN §5)
+# The families whose variables carry a period (all of them) and where that period is found.
+_ROW_PERIOD = {
+    "demand": lambda idx: idx.demand["t"],
+    "buy": lambda idx: idx.buy["t"],
+    "stock": lambda idx: idx.stock["t"],
+    "floor": lambda idx: idx.floor["t"],
+    "ceiling": lambda idx: idx.ceiling["t"],
+    "max_draw": lambda idx: idx.max_draw["t"],
+    "caps": lambda idx: idx.caps["t"] if len(idx.caps) else pd.Series([], dtype=int),
+    "budget": lambda idx: pd.Series(idx.budget_periods, dtype=int),
+}
+
+
+@dataclass
+class Copy:
+    """One scenario's copy of the §2 model inside the extensive form."""
+
+    name: str
+    probability: float
+    first: int  # t0: the copy shares every period before it with the baseline copy
+    num: Numbers
+    colmap: np.ndarray  # column of the single model -> column of the extensive form
+    rows: np.ndarray  # rows of the single model this copy has (t >= t0)
+    row_ids: np.ndarray  # their rows in the extensive form
+    cost: np.ndarray  # C_s per column of the single model (currency per unit, no tie-breaker)
+
+
+@dataclass
+class HedgeResult:
+    status: str  # OPTIMAL, INFEASIBLE or NO_PLAN
+    summary: dict[str, Any] = field(default_factory=dict)
+    plan: Plan | None = None  # the baseline copy's plan, with the hedge's Summary rows
+    plans: dict[str, Plan] = field(default_factory=dict)  # every copy's plan
+    rows: list[dict[str, Any]] = field(default_factory=list)  # the Hedge sheet
+    purchases: pd.DataFrame | None = None
+    stock: pd.DataFrame | None = None
+    now: pd.DataFrame | None = None  # what to buy in the shared periods
+    now_stock: pd.DataFrame | None = None  # stock at the end of the shared periods
+    shared: int = 0  # number of leading periods every copy shares
+    h_lp: float = float("nan")  # H as HiGHS's first pass found it
+    explanation: list[str] = field(default_factory=list)
+    detail: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    size: dict[str, int] = field(default_factory=dict)
+
+
+def cvar(costs: np.ndarray, probs: np.ndarray, level: float) -> float:
+    """CVaR_a of a discrete cost distribution: min over eta of eta + E[max(C - eta, 0)]/(1-a).
+
+    The function of eta is convex and piecewise linear with its kinks at the costs, so the
+    minimum is at one of them (the probabilities sum to 1)."""
+    costs, probs = np.asarray(costs, float), np.asarray(probs, float)
+    values = [eta + float(probs @ np.maximum(costs - eta, 0.0)) / (1.0 - level) for eta in costs]
+    return min(values)
+
+
+def scenario_set(data: PlanData) -> list[tuple[str, float, int]]:
+    """(name, probability, t0) of the copies: the baseline first, then every scenario with a
+    probability above 0, in sheet order. Raises :class:`InputError` when there is none."""
+    probs = data.probabilities
+    if not probs:
+        raise InputError(
+            [
+                Issue(
+                    "Scenarios",
+                    "",
+                    "the hedge needs at least one scenario with a 'Probability (%)' above 0 "
+                    "(the chance that this shock starts within the horizon); add the column "
+                    "and give one, e.g. 10 for a one-in-ten chance",
+                )
+            ]
+        )
+    out = [(BASELINE, max(0.0, 1.0 - sum(probs.values())), 0)]
+    out += [(name, p, factors(data, name).first) for name, p in probs.items()]
+    return out
+
+
+def hedge_data(data: PlanData) -> HedgeResult:
+    """Solve the hedge of ``data`` (DESIGN §5) with its unhedged and foresight figures."""
+    from model.run import stress_data
+
+    copies_wanted = scenario_set(data)
+    names = [n for n, _, _ in copies_wanted[1:]]
+    w, a = data.risk_weight, data.risk_level
+    timings: dict[str, float] = {}
+
+    # Unhedged (the baseline plan followed through each shock) and foresight (each what-if),
+    # on one built single model with warm re-solves.
+    t0 = time.perf_counter()
+    stress = stress_data(data, names, foresight=True)
+    timings["stress_foresight_s"] = time.perf_counter() - t0
+    timings["stress_foresight_highs_s"] = stress.baseline.solution.highs_s + sum(stress.resolve_s)
+    base = stress.baseline
+    if base.plan is None:
+        return HedgeResult(
+            base.solution.status,
+            explanation=[
+                "The baseline (no shock) has no feasible plan:",
+                *base.solution.explanation,
+            ],
+            detail=base.solution.detail,
+        )
+    for row in stress.rows:
+        fs = row["_foresight"]
+        if fs.status != OPTIMAL:
+            return HedgeResult(
+                fs.status,
+                explanation=[
+                    f"Scenario '{row['Scenario']}' alone has no feasible plan, even foreseen "
+                    "from the start:",
+                    *fs.explanation,
+                ],
+                detail=fs.detail,
+            )
+
+    # The extensive form.
+    t0 = time.perf_counter()
+    b = build_model(data, factors(data, None), idx=base.built.idx)
+    ext = _extensive(data, b, copies_wanted)
+    timings["build_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    h = pass_lp(
+        ext["objective"],
+        ext["lower"],
+        ext["upper"],
+        ext["row_lower"],
+        ext["row_upper"],
+        ext["a"],
+        data.time_limit_s,
+    )
+    size = {"variables": int(ext["a"].shape[1]), "constraints": int(ext["a"].shape[0])}
+    size["nonzeros"] = int(ext["a"].nnz)
+    del ext["a"]
+    release_memory()
+    timings["hand_over_s"] = time.perf_counter() - t0
+    first = run_lp(h)
+    timings["highs_s"] = first.highs_s
+    if first.status != OPTIMAL:
+        result = HedgeResult(first.status, detail=first.detail, timings=timings, size=size)
+        if first.status == INFEASIBLE:
+            result.explanation = _explain(h, b, ext["copies"])
+        return result
+    h_star = first.objective
+    final = _second_pass(h, ext, h_star)
+    timings["highs_s"] += final.highs_s
+    timings["second_pass_highs_s"] = final.highs_s
+    x = final.x if final.status == OPTIMAL else first.x
+    del h
+    release_memory()
+
+    t0 = time.perf_counter()
+    result = _results(data, b, ext["copies"], x, h_star, stress, w, a)
+    result.detail = "" if final.status == OPTIMAL else f"second pass: {final.detail}"
+    timings["extract_s"] = time.perf_counter() - t0
+    result.timings, result.size = timings, size
+    if result.plan is not None:
+        result.plan.summary["Solve time (s)"] = round(timings["highs_s"], 3)
+    return result
+
+
+def _extensive(data: PlanData, b: Built, wanted: list[tuple[str, float, int]]) -> dict[str, Any]:
+    """The extensive form's arrays: one copy of ``b`` per scenario, sharing the baseline
+    copy's columns before each scenario's start; CVaR columns and rows when w > 0."""
+    idx = b.idx
+    st = stack(b)
+    n_col, n_row = len(st.cost), st.a.shape[0]
+    col_t = np.concatenate([vb.table["t"].to_numpy() for vb in b.var_blocks.values()])
+    row_t = np.concatenate(
+        [_ROW_PERIOD[f](idx).to_numpy().astype(np.int64) for f in st.row]
+    ).astype(np.int64)
+    coo = st.a.tocoo()
+    a_r, a_c, a_v = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
+    # Entries of the budget rows carry each offer's price: copy-dependent.
+    budget_entry = np.isin(a_r, st.row.get("budget", np.zeros(0, dtype=np.int64)))
+    buy_pos = np.full(n_col, -1, dtype=np.int64)
+    buy_pos[st.col["buy"]] = np.arange(len(st.col["buy"]))
+    moves = np.concatenate([st.col["to_stock"], st.col["draw"]])
+    true_cost = st.cost.copy()
+    true_cost[moves] -= MOVE_COST_PER_T  # the tie-breaker is no cost (§2)
+
+    copies: list[Copy] = []
+    lower, upper, rl, ru = [], [], [], []
+    rows_r, rows_c, rows_v = [], [], []
+    n_glob, r_glob = 0, 0
+    w, a = data.risk_weight, data.risk_level
+    for name, p, t0 in wanted:
+        f = factors(data, None if name == BASELINE else name)
+        num = numbers(data, idx, f)
+        own = col_t >= t0  # the copy's own columns; before t0 it uses the baseline copy's
+        colmap = np.arange(n_col, dtype=np.int64)
+        colmap[own] = n_glob + np.arange(int(own.sum()))
+        if name == BASELINE:
+            assert own.all()
+        lo, hi = st.lower.copy(), st.upper.copy()
+        lo[st.col["buy"]], hi[st.col["buy"]] = num.buy_lb, num.buy_ub
+        hi[st.col["avoid"]] = num.avoid_ub
+        lower.append(lo[own])
+        upper.append(hi[own])
+        cost = true_cost.copy()
+        cost[st.col["buy"]] = num.buy_cost
+        kept = np.flatnonzero(row_t >= t0)
+        rowmap = np.full(n_row, -1, dtype=np.int64)
+        rowmap[kept] = r_glob + np.arange(len(kept))
+        r_lo, r_hi = st.row_lower.copy(), st.row_upper.copy()
+        r_lo[st.row["demand"]] = r_hi[st.row["demand"]] = num.demand
+        r_lo[st.row["floor"]] = num.floor
+        rl.append(r_lo[kept])
+        ru.append(r_hi[kept])
+        v = a_v.copy()
+        v[budget_entry] = num.buy_cost[buy_pos[a_c[budget_entry]]]
+        sel = rowmap[a_r] >= 0
+        rows_r.append(rowmap[a_r[sel]])
+        rows_c.append(colmap[a_c[sel]])
+        rows_v.append(v[sel])
+        copies.append(Copy(name, p, t0, num, colmap, kept, rowmap[kept], cost))
+        n_glob += int(own.sum())
+        r_glob += len(kept)
+
+    obj = np.zeros(n_glob)
+    for c in copies:
+        np.add.at(obj, c.colmap, (1.0 - w) * c.probability * c.cost)
+    lower_a, upper_a = np.concatenate(lower), np.concatenate(upper)
+    rl_a, ru_a = np.concatenate(rl), np.concatenate(ru)
+    extra: dict[str, Any] = {"eta": -1, "z": np.zeros(0, dtype=np.int64)}
+    if w > 0:
+        # eta (free), z_s >= 0; rows C_s(x) - eta - z_s <= 0.
+        eta = n_glob
+        z = n_glob + 1 + np.arange(len(copies))
+        for s, c in enumerate(copies):
+            nz = np.flatnonzero(c.cost)
+            rows_r.append(np.full(len(nz) + 2, r_glob + s))
+            rows_c.append(np.concatenate([c.colmap[nz], [eta, z[s]]]))
+            rows_v.append(np.concatenate([c.cost[nz], [-1.0, -1.0]]))
+        obj = np.concatenate([obj, [w], [w * c.probability / (1.0 - a) for c in copies]])
+        lower_a = np.concatenate([lower_a, [-np.inf], np.zeros(len(copies))])
+        upper_a = np.concatenate([upper_a, np.full(len(copies) + 1, np.inf)])
+        rl_a = np.concatenate([rl_a, np.full(len(copies), -np.inf)])
+        ru_a = np.concatenate([ru_a, np.zeros(len(copies))])
+        r_glob += len(copies)
+        extra = {"eta": eta, "z": z}
+    n_total = len(obj)
+    matrix = sparse.csc_array(
+        (np.concatenate(rows_v), (np.concatenate(rows_r), np.concatenate(rows_c))),
+        shape=(r_glob, n_total),
+    )
+    matrix.sum_duplicates()
+    # Second pass: every copy's cost counts once, plus the tie-breaker on stock moves.
+    tidy = np.zeros(n_total)
+    for c in copies:
+        np.add.at(tidy, c.colmap, c.cost)
+        tidy[c.colmap[moves]] = MOVE_COST_PER_T
+    return {
+        "copies": copies,
+        "objective": obj,
+        "tidy": tidy,
+        "lower": lower_a,
+        "upper": upper_a,
+        "row_lower": rl_a,
+        "row_upper": ru_a,
+        "a": matrix,
+        "n_rows_single": n_row,
+        **extra,
+    }
+
+
+def _second_pass(h: Any, ext: dict[str, Any], h_star: float) -> LpResult:
+    """Hold H within :data:`H_REL_TOL` of ``h_star`` and minimise the sum of the copies'
+    costs (DESIGN §5), warm from the first pass's basis."""
+    obj = ext["objective"]
+    nz = np.flatnonzero(obj)
+    add_row(h, nz, obj[nz], h_star + H_REL_TOL * max(abs(h_star), 1.0))
+    set_costs(h, ext["tidy"])
+    return run_lp(h)
+
+
+def _explain(h: Any, b: Built, copies: list[Copy]) -> list[str]:
+    """An irreducible infeasible subset of the extensive form, in planner words, each line
+    naming the scenario copy it belongs to (a baseline row before a scenario's start binds
+    that scenario too: its periods are shared)."""
+    rows, cols = iis(h)
+    if not rows and not cols:
+        return [
+            "Each scenario can be met alone, but no single plan for the shared periods "
+            "serves all of them, and HiGHS could not isolate the conflict; relax caps, "
+            "floors or minimum purchases, or set 'Allow shortfall' to Yes."
+        ]
+    lines = [
+        "Each scenario can be met alone, but no plan for the periods they share serves all "
+        "of them. These requirements conflict:"
+    ]
+    st_rows: dict[str, np.ndarray] = {}
+    offset = 0
+    for family, rb in b.row_blocks.items():
+        st_rows[family] = np.arange(offset, offset + rb.n)
+        offset += rb.n
+    hit = set(rows)
+    for c in copies:
+        local = c.rows[np.isin(c.row_ids, list(hit))]
+        for family, positions in st_rows.items():
+            sel = np.flatnonzero(np.isin(positions, local))
+            if not len(sel):
+                continue
+            keys = row_keys(b, family)
+            for i in sel:
+                key = keys[i]
+                label = _copy_label(c, copies, b, family, i)
+                lines.append(f"{describe_row(b, family, key)} [{label}]")
+    hit_cols = set(cols)
+    n_buy = len(b.idx.buy)
+    for c in copies:
+        own = np.flatnonzero(np.isin(c.colmap[:n_buy], list(hit_cols)))
+        for i in own:
+            lines.append(f"{describe_col(b, 'buy', int(i))} [{c.name}]")
+    return list(dict.fromkeys(lines))
+
+
+def _copy_label(c: Copy, copies: list[Copy], b: Built, family: str, i: int) -> str:
+    if c.name != BASELINE:
+        return c.name
+    t = int(_ROW_PERIOD[family](b.idx).to_numpy()[i])
+    sharing = [o.name for o in copies if o.name != BASELINE and o.first > t]
+    return BASELINE + (f", shared with {', '.join(sharing)}" if sharing else "")
+
+
+def _results(
+    data: PlanData,
+    b: Built,
+    copies: list[Copy],
+    x: np.ndarray,
+    h_star: float,
+    stress: Any,
+    w: float,
+    a: float,
+) -> HedgeResult:
+    from model.run import SOLVER, plan_problems
+
+    idx = b.idx
+    offsets, off = {}, 0
+    for family, vb in b.var_blocks.items():
+        offsets[family] = np.arange(off, off + len(vb.lb))
+        off += len(vb.lb)
+    plans: dict[str, Plan] = {}
+    costs, shorts = [], []
+    problems: list[str] = []
+    for c in copies:
+        xs = x[c.colmap]
+        values = {f: xs[pos] for f, pos in offsets.items()}
+        cost = float(c.cost @ xs)
+        plan = extract(data, idx, c.num, values, cost, c.name, SOLVER, 0.0)
+        b.num = c.num
+        problems += [f"[{c.name}] {p}" for p in plan_problems(b, plan)]
+        plans[c.name] = plan
+        costs.append(cost)
+        shorts.append(float(plan.summary["Shortfall (t)"]))
+    if problems:
+        raise PlanCheckError(problems)
+    probs = np.array([c.probability for c in copies])
+    costs_a = np.array(costs)
+    expected = float(probs @ costs_a)
+    risk = cvar(costs_a, probs, a)
+
+    base_plan = stress.baseline.plan
+    base_cost = float(stress.baseline.solution.objective)
+    base_short = float(base_plan.summary["Shortfall (t)"])
+    by_name = {r["Scenario"]: r for r in stress.rows}
+    unhedged = [base_cost] + [by_name[c.name]["Total cost"] for c in copies[1:]]
+    foresight = [base_cost] + [by_name[c.name]["Foresight cost"] for c in copies[1:]]
+    un_short = [base_short] + [by_name[c.name]["Shortfall (t)"] for c in copies[1:]]
+    missing = [c.name for c, u in zip(copies, unhedged, strict=True) if u is None]
+    summary_rows: dict[str, Any] = {
+        # H of the plan written; HiGHS's first-pass optimum is kept in HedgeResult.h_lp and
+        # agrees within H_REL_TOL (the second pass may use that much).
+        "Hedge objective": (1.0 - w) * expected + w * risk,
+        "Expected cost (hedged)": expected,
+        "CVaR (hedged)": risk,
+    }
+    if missing:
+        why = "; ".join(f"{n}: {by_name[n]['Status']}" for n in missing)
+        summary_rows["Expected cost (unhedged)"] = None
+        summary_rows["Value of hedging"] = None
+        summary_rows["Unhedged note"] = (
+            f"blank: the quiet-world plan cannot be followed through {', '.join(missing)} ({why})"
+        )
+        h_unhedged = None
+    else:
+        un = np.array(unhedged, dtype=float)
+        un_expected = float(probs @ un)
+        h_unhedged = (1.0 - w) * un_expected + w * cvar(un, probs, a)
+        summary_rows["Expected cost (unhedged)"] = un_expected
+        summary_rows["Value of hedging"] = h_unhedged - h_star
+    fs_expected = float(probs @ np.array(foresight, dtype=float))
+    summary_rows.update(
+        {
+            "Price of hedging": costs[0] - base_cost,
+            "Expected cost (foresight)": fs_expected,
+            "Value of foresight": expected - fs_expected,
+            "Risk weight (%)": w * 100.0,
+            "Risk level (%)": a * 100.0,
+            "Hedge objective (unhedged)": h_unhedged,
+            "Baseline optimum": base_cost,
+        }
+    )
+
+    periods = data.periods
+    rows = []
+    for c, cost, un_c, fs_c, sh, un_sh in zip(
+        copies, costs, unhedged, foresight, shorts, un_short, strict=True
+    ):
+        rows.append(
+            {
+                "Scenario": c.name,
+                "Probability (%)": c.probability * 100.0,
+                "From period": None if c.name == BASELINE else periods[c.first],
+                "Hedged cost": cost,
+                "Unhedged cost": un_c,
+                "Foresight cost": fs_c,
+                "Hedged shortfall (t)": sh,
+                "Unhedged shortfall (t)": un_sh,
+            }
+        )
+
+    purchases, stock = [], []
+    for c in copies:
+        p = plans[c.name]
+        bought = _bought(p)
+        purchases.append(bought[bought["_t"] >= c.first].assign(Scenario=c.name))
+        st = p.sheets["Stock"]
+        stock.append(
+            st.assign(Scenario=c.name)[
+                ["Scenario", "Material", "Period", "Closing (t)", "Floor (t)", "_t"]
+            ]
+        )
+    purchases_df = pd.concat(purchases, ignore_index=True)[
+        ["Scenario", "Supplier", "Material", "Period", "Tonnes", "Cost", "_t"]
+    ]
+    stock_df = pd.concat(stock, ignore_index=True)
+
+    shared = min(c.first for c in copies[1:])
+    base_copy = plans[BASELINE]
+    now = _bought(base_copy)
+    now = now[now["_t"] < shared][["Supplier", "Material", "Period", "Tonnes", "Cost", "_t"]]
+    now_stock = None
+    if shared > 0:
+        end = periods[shared - 1]
+        hs = base_copy.sheets["Stock"]
+        qs = base_plan.sheets["Stock"]
+        hs = hs[hs["_t"] == shared - 1].set_index("Material")
+        qs = qs[qs["_t"] == shared - 1].set_index("Material")
+        now_stock = pd.DataFrame(
+            {
+                "Material": hs.index,
+                f"Hedged stock end {end} (t)": hs["Closing (t)"].to_numpy(),
+                "Quiet-world plan's stock (t)": qs["Closing (t)"].reindex(hs.index).to_numpy(),
+                "Floor (t)": hs["Floor (t)"].to_numpy(),
+            }
+        )
+    summary = dict(base_copy.summary)
+    summary["Scenario"] = f"{BASELINE} copy of the hedge (nothing happens)"
+    summary.update(summary_rows)
+    plan = Plan(summary, base_copy.sheets)
+    return HedgeResult(
+        OPTIMAL,
+        summary=summary,
+        plan=plan,
+        plans=plans,
+        rows=rows,
+        purchases=purchases_df,
+        stock=stock_df,
+        now=now.reset_index(drop=True),
+        now_stock=now_stock,
+        shared=shared,
+        h_lp=h_star,
+    )
+
+
+def _bought(plan: Plan) -> pd.DataFrame:
+    """Purchases and recycling of a plan in one table: Supplier, Material, Period, Tonnes,
+    Cost, _t (a recycling stream's name stands in the Supplier column)."""
+    pur = plan.sheets["Purchases"].rename(columns={"Total (t)": "Tonnes"})
+    rec = plan.sheets["Recycling"].rename(columns={"Stream": "Supplier"})
+    cols = ["Supplier", "Material", "Period", "Tonnes", "Cost", "_t"]
+    out = pd.concat([pur[cols], rec[cols]], ignore_index=True)
+    return out.sort_values(["_t", "Material", "Supplier"], kind="stable").reset_index(drop=True)
+
+
+__all__ = ["BASELINE", "HedgeResult", "cvar", "hedge_data", "scenario_set", "NO_PLAN"]
