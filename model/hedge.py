@@ -346,7 +346,9 @@ def _explain(h: Any, b: Built, copies: list[Copy]) -> list[str]:
         ]
     lines = [
         "Each scenario can be met alone, but no plan for the periods they share serves all "
-        "of them. These requirements conflict:"
+        "of them.",
+        *_shared_periods(b.data.periods, copies),
+        "These requirements conflict:",
     ]
     st_rows: dict[str, np.ndarray] = {}
     offset = 0
@@ -372,6 +374,20 @@ def _explain(h: Any, b: Built, copies: list[Copy]) -> list[str]:
         for i in own:
             lines.append(f"{describe_col(b, 'buy', int(i))} [{c.name}]")
     return list(dict.fromkeys(lines))
+
+
+def _shared_periods(periods: list[str], copies: list[Copy]) -> list[str]:
+    """Which periods are decided once for which scenarios, in runs of equal sharing."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for t, label in enumerate(periods):
+        sharing = tuple(c.name for c in copies if c.name == BASELINE or c.first > t)
+        if len(sharing) > 1:
+            groups.setdefault(sharing, []).append(label)
+    return [
+        f"Decided once for {', '.join(names[:-1])} and {names[-1]} (no shock can be told "
+        f"apart before then): {', '.join(labels)}."
+        for names, labels in groups.items()
+    ]
 
 
 def _copy_label(c: Copy, copies: list[Copy], b: Built, family: str, i: int) -> str:

@@ -184,7 +184,14 @@ def test_stress_json_and_sheet(run_cli, tmp_path: Path):
     assert row["Extra cost"] == pytest.approx(1_400_000)
     wb = openpyxl.load_workbook(out_path)
     header = [c.value for c in wb["Stress"][1]]
-    assert header[:5] == ["Scenario", "From period", "Total cost", "Extra cost", "Shortfall (t)"]
+    assert header[:6] == [
+        "Scenario",
+        "From period",
+        "Total cost",
+        "Extra cost",
+        "Shortfall (t)",
+        "Extra shortfall (t)",
+    ]
     assert {"Automotive shortfall (t)", "Defense shortfall (t)"} <= set(header)
 
 

@@ -101,6 +101,7 @@ def test_reserve_too_small_short_in_penalty_order(tmp_path: Path):
     (row,) = res.rows
     assert row["Total cost"] == pytest.approx(2_300_000)
     assert row["Extra cost"] == pytest.approx(1_700_000)
+    assert row["Extra shortfall (t)"] == pytest.approx(20)  # none in the baseline
     assert row["Auto shortfall (t)"] == pytest.approx(20)
     assert row["Defense shortfall (t)"] == pytest.approx(0)
 
