@@ -99,8 +99,10 @@ ELEMENTS = [
 SECTORS = ["Automotive", "Defense", "Renewables", "Electronics", "Industrial"]
 
 
-def synthetic_rows(size: str, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
-    """The rows of a synthetic workbook of ``size`` (see the module table)."""
+def synthetic_rows(size: str, seed: int = 7, hedge: int = 0) -> dict[str, list[dict[str, Any]]]:
+    """The rows of a synthetic workbook of ``size`` (see the module table); with ``hedge`` > 0,
+    that many scenarios with probabilities (see :func:`hedge_scenarios`) replace the two
+    unweighted ones."""
     p = SIZES[size]
     rng = np.random.default_rng(seed)
     periods = [f"M{i + 1:03d}" for i in range(p["periods"])]
@@ -151,7 +153,7 @@ def synthetic_rows(size: str, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
         }
         for j in range(p["streams"])
     ]
-    return {
+    rows = {
         "Settings": [{"Setting": "Time limit (s)", "Value": 600}],
         "Periods": [{"Period": t, "Days": 30} for t in periods],
         "Materials": [
@@ -234,12 +236,48 @@ def synthetic_rows(size: str, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
             },
         ],
     }
+    if hedge:
+        rows["Scenarios"] = hedge_scenarios(periods, sectors, hedge)
+    return rows
 
 
-def write_synthetic(size: str, path: str) -> None:
+def hedge_scenarios(periods: list[str], sectors: list[str], n: int) -> list[dict[str, Any]]:
+    """``n`` shocks for the hedge, 10 % each (at most 9), starting from a quarter of the
+    horizon to three quarters, cycling through: China-refined capacity -60 % for two periods,
+    a sector's demand +30 % to the end, Supplier 002 stops for three periods, prices
+    +50 % for four periods."""
+    if not 0 < n <= 9:
+        raise ValueError("--hedge takes 1 to 9 scenarios (10 % each)")
+    out = []
+    span = len(periods)
+    for i in range(n):
+        t0 = span // 4 + (span // 2) * i // max(1, n - 1) if n > 1 else span // 2
+        kind = i % 4
+        effect, basis, target, change, length = [
+            ("Capacity", "Refine country", "China", -60, 2),
+            ("Demand", "Sector", sectors[0], 30, span),
+            ("Capacity", "Supplier", "Supplier 002", -100, 3),
+            ("Price", "Material", "ALL", 50, 4),
+        ][kind]
+        out.append(
+            {
+                "Scenario": f"Shock {i + 1}",
+                "Effect": effect,
+                "Basis": basis,
+                "Target": target,
+                "Change (%)": change,
+                "First period": periods[t0],
+                "Last period": periods[min(span - 1, t0 + length - 1)],
+                "Probability (%)": 10,
+            }
+        )
+    return out
+
+
+def write_synthetic(size: str, path: str, hedge: int = 0) -> None:
     from model.template import write_input_workbook
 
-    write_input_workbook(path, synthetic_rows(size), force=True)
+    write_input_workbook(path, synthetic_rows(size, hedge=hedge), force=True)
 
 
 def peak_rss_mb() -> float:
@@ -284,6 +322,113 @@ def _highs_alone(lp_file: Path) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _write_input(size: str, book: Path, hedge: int = 0) -> None:
+    """The synthetic input, written by a child process so that making it does not count in
+    our memory."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from model.bench import write_synthetic; "
+            "write_synthetic(sys.argv[1], sys.argv[2], int(sys.argv[3]))",
+            size,
+            str(book),
+            str(hedge),
+        ],
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+
+
+def run_hedge_bench(size: str, n: int, keep: str | None = None) -> dict[str, Any]:
+    """Time ``ree-plan hedge`` stage by stage on a synthetic workbook with ``n`` weighted
+    scenarios; HiGHS's own time is the extensive form's two passes plus the single model's
+    baseline, stress and foresight solves; the rest is overhead."""
+    import pandas as pd
+
+    from model.formulation import build_model
+    from model.hedge import _extensive, hedge_data, scenario_set
+    from model.report import write_plan
+    from model.run import _hedge_preface
+    from model.scenarios import factors
+    from model.validate import validate
+    from model.workbook import read_workbook
+
+    tmp = Path(tempfile.mkdtemp(prefix="ree-bench-"))
+    book = tmp / f"bench-{size}-hedge{n}.xlsx"
+    _write_input(size, book, n)
+    timings: dict[str, float] = {}
+    t_start = time.perf_counter()
+    t0 = time.perf_counter()
+    raw = read_workbook(book)
+    timings["read_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    data = validate(raw)
+    timings["validate_s"] = time.perf_counter() - t0
+    res = hedge_data(data)
+    if res.plan is None:
+        raise RuntimeError(f"bench hedge not solved: {res.status} {res.explanation[:3]}")
+    timings.update(res.timings)
+    out = Path(keep) if keep else tmp / "hedge.xlsx"
+    t0 = time.perf_counter()
+    sheets = {
+        "Hedge": pd.DataFrame(res.rows),
+        "Hedge purchases": res.purchases,
+        "Hedge stock": res.stock,
+    }
+    write_plan(out, res.plan, data, sheets, _hedge_preface(data, res))
+    timings["write_s"] = time.perf_counter() - t0
+    timings["total_s"] = time.perf_counter() - t_start
+    rss = peak_rss_mb()
+    highs_ext = timings["highs_s"]
+    highs_all = highs_ext + timings["stress_foresight_highs_s"]
+    overhead = timings["total_s"] - highs_all
+
+    # The extensive form's first pass again, for HiGHS alone in a fresh process.
+    b = build_model(data, factors(data, None))
+    ext = _extensive(data, b, scenario_set(data))
+    a = ext["a"]
+    lp_file = tmp / "lp.npz"
+    np.savez(
+        lp_file,
+        n_col=a.shape[1],
+        n_row=a.shape[0],
+        cost=ext["objective"],
+        lo=np.where(np.isinf(ext["lower"]), -1e30, ext["lower"]),
+        hi=np.where(np.isinf(ext["upper"]), 1e30, ext["upper"]),
+        rlo=np.where(np.isinf(ext["row_lower"]), -1e30, ext["row_lower"]),
+        rhi=np.where(np.isinf(ext["row_upper"]), 1e30, ext["row_upper"]),
+        start=a.indptr,
+        index=a.indices,
+        value=a.data,
+    )
+    del ext, a, b
+    alone = _highs_alone(lp_file)
+    result = {
+        "size": size,
+        "hedge_scenarios": n,
+        **res.size,
+        **{k: round(v, 3) for k, v in timings.items()},
+        "highs_all_s": round(highs_all, 3),
+        "overhead_s": round(overhead, 3),
+        "overhead_over_highs_extensive": round(overhead / highs_ext, 3),
+        "peak_rss_mb": round(rss, 1),
+        "highs_alone_s": round(alone["highs_alone_s"], 3),
+        "highs_alone_rss_mb": round(alone["highs_alone_rss_mb"], 1),
+        "rss_over_highs_alone": round(rss / alone["highs_alone_rss_mb"], 3),
+        "hedge_objective": res.summary["Hedge objective"],
+        "value_of_hedging": res.summary["Value of hedging"],
+    }
+    for p in tmp.iterdir():
+        if p != out:
+            p.unlink()
+    if not keep:
+        out.unlink(missing_ok=True)
+        os.rmdir(tmp)
+    gc.collect()
+    return result
+
+
 def run_bench(size: str, keep: str | None = None, ranging: str = "Auto") -> dict[str, Any]:
     """Time each stage of a real solve on a synthetic workbook (with the 'Sensitivity
     ranging' setting ``ranging``); return the figures."""
@@ -298,19 +443,7 @@ def run_bench(size: str, keep: str | None = None, ranging: str = "Auto") -> dict
 
     tmp = Path(tempfile.mkdtemp(prefix="ree-bench-"))
     book = tmp / f"bench-{size}.xlsx"
-    # Written by a child process, so that making the input does not count in our memory.
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from model.bench import write_synthetic; "
-            "write_synthetic(sys.argv[1], sys.argv[2])",
-            size,
-            str(book),
-        ],
-        check=True,
-        cwd=Path(__file__).resolve().parents[1],
-    )
+    _write_input(size, book)
     timings: dict[str, float] = {}
 
     def timed(name: str, fn: Any, *a: Any, **kw: Any) -> Any:

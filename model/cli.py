@@ -68,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true", help="print the figures as JSON")
     b.add_argument("--keep", help="also keep the plan written, at this path")
     b.add_argument(
+        "--hedge",
+        type=int,
+        default=0,
+        metavar="N",
+        help="time 'ree-plan hedge' instead, with N weighted scenarios (1-9, 10 %% each)",
+    )
+    b.add_argument(
         "--ranging",
         choices=["Auto", "Yes", "No"],
         default="Auto",
@@ -152,9 +159,12 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from model.bench import run_bench
+    from model.bench import run_bench, run_hedge_bench
 
-    result = run_bench(args.size, args.keep, args.ranging)
+    if args.hedge:
+        result = run_hedge_bench(args.size, args.hedge, args.keep)
+    else:
+        result = run_bench(args.size, args.keep, args.ranging)
     if args.json:
         print_json(result)
     else:

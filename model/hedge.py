@@ -20,9 +20,10 @@ all 1 and nothing is released, so copy s's rows of those periods are the baselin
 the same columns; they are left out (HiGHS would drop them as duplicates anyway). Every family,
 cap scope, the budget, alternatives and penalties thus hold in every copy by construction.
 
-Second pass (§5): with H held at its optimum (within :data:`H_REL_TOL`), minimise
-:math:`\\sum_s C_s` (plus the handling tie-breaker of :mod:`model.formulation`, which only
-chooses between equally cheap stock movements), so no copy is left with an arbitrary plan.
+Second pass (§5): with H held at its optimum (the first pass's optimal face, checked within
+:data:`H_REL_TOL`), minimise :math:`\\sum_s C_s` (plus the handling tie-breaker of
+:mod:`model.formulation`, which only chooses between equally cheap stock movements), so no copy
+is left with an arbitrary plan.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from model.solve import (
     NO_PLAN,
     OPTIMAL,
     LpResult,
-    add_row,
+    hold_optimal_face,
     iis,
     pass_lp,
     release_memory,
@@ -58,6 +59,7 @@ from model.solve import (
 
 BASELINE = "Baseline"
 H_REL_TOL = 1e-9  # the second pass keeps H within this (relative) of its optimum (DESIGN §5)
+FACE_TOL = 1e-9  # relative to the largest cost: reduced costs below count as 0
 # The families whose variables carry a period (all of them) and where that period is found.
 _ROW_PERIOD = {
     "demand": lambda idx: idx.demand["t"],
@@ -201,7 +203,7 @@ def hedge_data(data: PlanData) -> HedgeResult:
             result.explanation = _explain(h, b, ext["copies"])
         return result
     h_star = first.objective
-    final = _second_pass(h, ext, h_star)
+    final = _second_pass(h, ext, first)
     timings["highs_s"] += final.highs_s
     timings["second_pass_highs_s"] = final.highs_s
     x = final.x if final.status == OPTIMAL else first.x
@@ -211,6 +213,12 @@ def hedge_data(data: PlanData) -> HedgeResult:
     t0 = time.perf_counter()
     result = _results(data, b, ext["copies"], x, h_star, stress, w, a)
     result.detail = "" if final.status == OPTIMAL else f"second pass: {final.detail}"
+    if result.plan is not None:
+        result.plan.summary["Second pass"] = (
+            "done: among plans with this hedge objective, the least sum of scenario costs"
+            if final.status == OPTIMAL
+            else f"not applied ({final.detail}); the first pass's plan is written"
+        )
     timings["extract_s"] = time.perf_counter() - t0
     result.timings, result.size = timings, size
     if result.plan is not None:
@@ -323,14 +331,32 @@ def _extensive(data: PlanData, b: Built, wanted: list[tuple[str, float, int]]) -
     }
 
 
-def _second_pass(h: Any, ext: dict[str, Any], h_star: float) -> LpResult:
-    """Hold H within :data:`H_REL_TOL` of ``h_star`` and minimise the sum of the copies'
-    costs (DESIGN §5), warm from the first pass's basis."""
+def _second_pass(h: Any, ext: dict[str, Any], first: LpResult) -> LpResult:
+    """DESIGN §5's second pass: hold H at its optimum and minimise the sum of the copies' costs.
+
+    H is held by restricting the LP to the first pass's optimal face (complementary slackness,
+    :func:`model.solve.hold_optimal_face`): no dense "H <= H*" row, and HiGHS's presolve removes
+    the fixed columns. Measured at the medium bench with 4 scenarios: 2.5 s, against 8.6 s for
+    the H row solved warm by primal simplex and 27 s by dual simplex. The result is checked: if
+    its H exceeds the first pass's by more than :data:`H_REL_TOL` (relative), or HiGHS does
+    not finish, the first pass's plan is kept (the caller says so)."""
     obj = ext["objective"]
-    nz = np.flatnonzero(obj)
-    add_row(h, nz, obj[nz], h_star + H_REL_TOL * max(abs(h_star), 1.0))
+    # Reduced costs and duals below this are HiGHS's noise, not a reason to fix a column.
+    hold_optimal_face(h, FACE_TOL * max(1.0, float(np.abs(obj).max())))
     set_costs(h, ext["tidy"])
-    return run_lp(h)
+    h.clearSolver()  # a cold start lets presolve drop the fixed columns (warm: 6.4 s)
+    second = run_lp(h)
+    if second.status == OPTIMAL:
+        h_second = float(obj @ second.x)
+        if h_second > first.objective + H_REL_TOL * max(abs(first.objective), 1.0):
+            second.status, second.detail = (
+                NO_PLAN,
+                (
+                    f"its hedge objective {h_second:,.2f} moved above the first pass's "
+                    f"{first.objective:,.2f}"
+                ),
+            )
+    return second
 
 
 def _explain(h: Any, b: Built, copies: list[Copy]) -> list[str]:

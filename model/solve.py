@@ -271,20 +271,29 @@ def run_lp(h: highspy.Highs) -> LpResult:
     return LpResult(kind, detail, np.zeros(0), float("nan"), highs_s)
 
 
-def add_row(h: highspy.Highs, cols: np.ndarray, coefs: np.ndarray, upper: float) -> None:
-    """Add the row ``coefs . x[cols] <= upper``."""
-    h.addRow(
-        -INF,
-        float(upper),
-        len(cols),
-        np.ascontiguousarray(cols, dtype=np.int32),
-        np.ascontiguousarray(coefs, dtype=np.float64),
-    )
-
-
 def set_costs(h: highspy.Highs, cost: np.ndarray) -> None:
     n = len(cost)
     h.changeColsCost(n, np.arange(n, dtype=np.int32), np.ascontiguousarray(cost, dtype=np.float64))
+
+
+def hold_optimal_face(h: highspy.Highs, tol: float) -> None:
+    """Restrict the LP in ``h`` to the optimal face of its last (optimal) solve.
+
+    Complementary slackness: with the duals of that solve, a feasible point is optimal exactly
+    when every column with a non-zero reduced cost sits at the bound it is at now and every row
+    with a non-zero dual is active. So fix those columns at their value and those rows at their
+    activity (reduced costs and duals within ``tol`` of 0 count as 0); the last solution stays
+    feasible, and whatever else is solved for next cannot worsen the old objective (beyond
+    ``tol`` per unit moved)."""
+    sol = h.getSolution()
+    x, d = np.asarray(sol.col_value), np.asarray(sol.col_dual)
+    r, y = np.asarray(sol.row_value), np.asarray(sol.row_dual)
+    cols = np.flatnonzero(np.abs(d) > tol).astype(np.int32)
+    if len(cols):
+        h.changeColsBounds(len(cols), cols, x[cols], x[cols])
+    rows = np.flatnonzero(np.abs(y) > tol).astype(np.int32)
+    if len(rows):
+        h.changeRowsBounds(len(rows), rows, r[rows], r[rows])
 
 
 def iis(h: highspy.Highs) -> tuple[list[int], list[int]]:
