@@ -28,6 +28,7 @@ is left with an arbitrary plan.
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,12 +49,11 @@ from model.solve import (
     NO_PLAN,
     OPTIMAL,
     LpResult,
-    hold_optimal_face,
     iis,
+    optimal_face,
     pass_lp,
     release_memory,
     run_lp,
-    set_costs,
     stack,
 )
 
@@ -149,7 +149,7 @@ def hedge_data(data: PlanData) -> HedgeResult:
     # Unhedged (the baseline plan followed through each shock) and foresight (each what-if),
     # on one built single model with warm re-solves.
     t0 = time.perf_counter()
-    stress = stress_data(data, names, foresight=True)
+    stress = stress_data(data, names, foresight=True, detail=False)
     timings["stress_foresight_s"] = time.perf_counter() - t0
     timings["stress_foresight_highs_s"] = stress.baseline.solution.highs_s + sum(stress.resolve_s)
     base = stress.baseline
@@ -179,8 +179,11 @@ def hedge_data(data: PlanData) -> HedgeResult:
     t0 = time.perf_counter()
     b = build_model(data, factors(data, None), idx=base.built.idx)
     ext = _extensive(data, b, copies_wanted)
+    for rb in b.row_blocks.values():
+        rb.parts = []  # stacked into the extensive form; the blocks' copy is only memory
     timings["build_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    gc.collect()  # the build's pandas temporaries, before HiGHS takes its share
     h = pass_lp(
         ext["objective"],
         ext["lower"],
@@ -192,7 +195,6 @@ def hedge_data(data: PlanData) -> HedgeResult:
     )
     size = {"variables": int(ext["a"].shape[1]), "constraints": int(ext["a"].shape[0])}
     size["nonzeros"] = int(ext["a"].nnz)
-    del ext["a"]
     release_memory()
     timings["hand_over_s"] = time.perf_counter() - t0
     first = run_lp(h)
@@ -203,11 +205,21 @@ def hedge_data(data: PlanData) -> HedgeResult:
             result.explanation = _explain(h, b, ext["copies"])
         return result
     h_star = first.objective
-    final = _second_pass(h, ext, first)
+    face = optimal_face(
+        h,
+        ext["lower"],
+        ext["upper"],
+        ext["row_lower"],
+        ext["row_upper"],
+        FACE_TOL * max(1.0, float(np.abs(ext["objective"]).max())),
+    )
+    del h  # the second pass gets a fresh instance: HiGHS keeps ~all its memory after a solve
+    release_memory()
+    final = _second_pass(ext, face, first, data.time_limit_s)
     timings["highs_s"] += final.highs_s
     timings["second_pass_highs_s"] = final.highs_s
     x = final.x if final.status == OPTIMAL else first.x
-    del h
+    del ext["a"]
     release_memory()
 
     t0 = time.perf_counter()
@@ -312,6 +324,9 @@ def _extensive(data: PlanData, b: Built, wanted: list[tuple[str, float, int]]) -
         shape=(r_glob, n_total),
     )
     matrix.sum_duplicates()
+    # 32-bit indices (HiGHS's own type): kept for the second pass, handed over without a copy.
+    matrix.indices = matrix.indices.astype(np.int32)
+    matrix.indptr = matrix.indptr.astype(np.int32)
     # Second pass: every copy's cost counts once, plus the tie-breaker on stock moves.
     tidy = np.zeros(n_total)
     for c in copies:
@@ -331,22 +346,25 @@ def _extensive(data: PlanData, b: Built, wanted: list[tuple[str, float, int]]) -
     }
 
 
-def _second_pass(h: Any, ext: dict[str, Any], first: LpResult) -> LpResult:
+def _second_pass(
+    ext: dict[str, Any],
+    face: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    first: LpResult,
+    time_limit_s: float,
+) -> LpResult:
     """DESIGN §5's second pass: hold H at its optimum and minimise the sum of the copies' costs.
 
-    H is held by restricting the LP to the first pass's optimal face (complementary slackness,
-    :func:`model.solve.hold_optimal_face`): no dense "H <= H*" row, and HiGHS's presolve removes
-    the fixed columns. Measured at the medium bench with 4 scenarios: 2.5 s, against 8.6 s for
-    the H row solved warm by primal simplex and 27 s by dual simplex. The result is checked: if
-    its H exceeds the first pass's by more than :data:`H_REL_TOL` (relative), or HiGHS does
-    not finish, the first pass's plan is kept (the caller says so)."""
-    obj = ext["objective"]
-    # Reduced costs and duals below this are HiGHS's noise, not a reason to fix a column.
-    hold_optimal_face(h, FACE_TOL * max(1.0, float(np.abs(obj).max())))
-    set_costs(h, ext["tidy"])
-    h.clearSolver()  # a cold start lets presolve drop the fixed columns (warm: 6.4 s)
+    H is held by the first pass's optimal face (``face``, from
+    :func:`model.solve.optimal_face`): no dense "H <= H*" row, and HiGHS's presolve removes the
+    fixed columns. Measured at the medium bench with 4 scenarios: 2.5 s, against 8.6 s for the H
+    row solved warm by primal simplex and 27 s by dual simplex. The result is checked: if its H
+    exceeds the first pass's by more than :data:`H_REL_TOL` (relative), or HiGHS does not
+    finish, the first pass's plan is kept (the caller says so)."""
+    h = pass_lp(ext["tidy"], *face, ext["a"], time_limit_s)
     second = run_lp(h)
+    del h
     if second.status == OPTIMAL:
+        obj = ext["objective"]
         h_second = float(obj @ second.x)
         if h_second > first.objective + H_REL_TOL * max(abs(first.objective), 1.0):
             second.status, second.detail = (

@@ -30,7 +30,7 @@ from model.data import PlanData
 from model.formulation import Built, build_model, numbers
 from model.marginals import RANGING, extract_marginals, ranging_summary, ranging_wanted
 from model.report import OutputError, Preface, write_plan
-from model.results import Plan, extract
+from model.results import TOL, Plan, extract
 from model.scenarios import factors
 from model.solve import (
     INFEASIBLE,
@@ -112,21 +112,23 @@ class StressResult:
 
 
 def stress_data(
-    data: PlanData, names: list[str] | None = None, foresight: bool = False
+    data: PlanData, names: list[str] | None = None, foresight: bool = False, detail: bool = True
 ) -> StressResult:
     """DESIGN §3 stress test on one built model: baseline, then per scenario fix the periods
     before its first period to the baseline, apply it and re-solve (warm, same HiGHS).
 
     With ``foresight``, each scenario is then also re-solved with nothing fixed (its what-if
     optimum, warm from the stress basis): row keys ``Foresight cost`` (None unless optimal),
-    ``_foresight`` (the :class:`Solution`)."""
+    ``_foresight`` (the :class:`Solution`). Without ``detail`` (the hedge needs only costs and
+    tonnes short) the stress plans, their tables and the baseline's marginal values are not
+    made: each scenario's shortfall is read off the solution."""
     names = names or data.scenario_names
     for n in names:  # unknown names are input errors before any solve
         factors(data, n)
     base_f = factors(data, None)
     b = build_model(data, base_f)
     ranging = ranging_wanted(data.ranging, b.n_variables)
-    sol, handle = solve(b, data.time_limit_s, ranging=ranging)
+    sol, handle = solve(b, data.time_limit_s, duals=detail, ranging=ranging)
     base = Outcome(sol.status, sol, None, b)
     if sol.status != OPTIMAL:
         return StressResult(base, [], pd.DataFrame(), pd.DataFrame(), {})
@@ -143,7 +145,18 @@ def stress_data(
         s = run(handle)
         resolve_s.append(s.highs_s)
         row: dict[str, Any] = {"Scenario": name, "From period": data.periods[f.first]}
-        if s.status == OPTIMAL:
+        if s.status == OPTIMAL and not detail:
+            short_t = float(np.where(s.values["shortfall"] < TOL, 0.0, s.values["shortfall"]).sum())
+            row.update(
+                {
+                    "Total cost": s.objective,
+                    "Extra cost": s.objective - base_cost,
+                    "Shortfall (t)": short_t,
+                    "Extra shortfall (t)": short_t - base_short,
+                    "Status": OPTIMAL,
+                }
+            )
+        elif s.status == OPTIMAL:
             plan = _plan(b, s, name)
             plans[name] = plan
             short = plan.sheets["Shortfall"]

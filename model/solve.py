@@ -235,8 +235,8 @@ def pass_lp(
         np.ascontiguousarray(upper, dtype=np.float64),
         np.ascontiguousarray(row_lower, dtype=np.float64),
         np.ascontiguousarray(row_upper, dtype=np.float64),
-        a.indptr[:-1].astype(np.int32),
-        a.indices.astype(np.int32),
+        np.asarray(a.indptr[:-1], dtype=np.int32),  # no copy when already 32-bit
+        np.asarray(a.indices, dtype=np.int32),
         np.ascontiguousarray(a.data, dtype=np.float64),
         np.zeros(n_col, dtype=np.int32),  # all continuous (HiGHS refuses an empty list)
     )
@@ -271,29 +271,32 @@ def run_lp(h: highspy.Highs) -> LpResult:
     return LpResult(kind, detail, np.zeros(0), float("nan"), highs_s)
 
 
-def set_costs(h: highspy.Highs, cost: np.ndarray) -> None:
-    n = len(cost)
-    h.changeColsCost(n, np.arange(n, dtype=np.int32), np.ascontiguousarray(cost, dtype=np.float64))
+def optimal_face(
+    h: highspy.Highs,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    tol: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The bounds that restrict the LP solved in ``h`` (with these bounds) to its optimal face.
 
-
-def hold_optimal_face(h: highspy.Highs, tol: float) -> None:
-    """Restrict the LP in ``h`` to the optimal face of its last (optimal) solve.
-
-    Complementary slackness: with the duals of that solve, a feasible point is optimal exactly
-    when every column with a non-zero reduced cost sits at the bound it is at now and every row
-    with a non-zero dual is active. So fix those columns at their value and those rows at their
-    activity (reduced costs and duals within ``tol`` of 0 count as 0); the last solution stays
-    feasible, and whatever else is solved for next cannot worsen the old objective (beyond
-    ``tol`` per unit moved)."""
+    Complementary slackness: with the duals of that optimal solve, a feasible point is optimal
+    exactly when every column with a non-zero reduced cost sits where it sits now and every row
+    with a non-zero dual is active. So those columns are fixed at their value and those rows at
+    their activity (reduced costs and duals within ``tol`` of 0 count as 0): the solution stays
+    feasible, and whatever is minimised next over these bounds cannot worsen the old objective
+    (beyond ``tol`` per unit moved)."""
     sol = h.getSolution()
     x, d = np.asarray(sol.col_value), np.asarray(sol.col_dual)
     r, y = np.asarray(sol.row_value), np.asarray(sol.row_dual)
-    cols = np.flatnonzero(np.abs(d) > tol).astype(np.int32)
-    if len(cols):
-        h.changeColsBounds(len(cols), cols, x[cols], x[cols])
-    rows = np.flatnonzero(np.abs(y) > tol).astype(np.int32)
-    if len(rows):
-        h.changeRowsBounds(len(rows), rows, r[rows], r[rows])
+    lower, upper = lower.copy(), upper.copy()
+    row_lower, row_upper = row_lower.copy(), row_upper.copy()
+    cols = np.abs(d) > tol
+    lower[cols] = upper[cols] = x[cols]
+    rows = np.abs(y) > tol
+    row_lower[rows] = row_upper[rows] = r[rows]
+    return lower, upper, row_lower, row_upper
 
 
 def iis(h: highspy.Highs) -> tuple[list[int], list[int]]:
