@@ -152,12 +152,27 @@ def _check_stock(data: PlanData, num: Numbers, plan: Plan) -> list[str]:
             rec[["_o", "_t", "_to_stock"]].rename(columns={"_to_stock": "q"}),
         ]
     )
-    n = len(p)
-    for o, g in drawn[drawn["_offer"] >= 0].groupby("_offer"):
-        out = np.bincount(g["_t"], weights=g["Tonnes"], minlength=n).cumsum()
-        pin = put[put["_o"] == o]
-        inn = np.bincount(pin["_t"], weights=pin["q"], minlength=n).cumsum()
-        if (out > inn + _tol(inn)).any():
+    # Per lot, cumulative tonnes out never exceed cumulative tonnes in (one table per side).
+    lots = drawn[drawn["_offer"] >= 0]
+    if len(lots):
+        periods = range(len(p))
+        out = (
+            lots.groupby(["_offer", "_t"])["Tonnes"]
+            .sum()
+            .unstack(fill_value=0.0)
+            .reindex(columns=periods, fill_value=0.0)
+            .cumsum(axis=1)
+        )
+        inn = (
+            put.groupby(["_o", "_t"])["q"]
+            .sum()
+            .unstack(fill_value=0.0)
+            .reindex(index=out.index, columns=periods, fill_value=0.0)
+            .fillna(0.0)
+            .cumsum(axis=1)
+        )
+        over = (out.to_numpy() > inn.to_numpy() + _tol(inn.to_numpy())).any(axis=1)
+        for o in out.index[over]:
             problems.append(
                 f"more drawn from the {STOCKPILE} lot of "
                 f"{data.offers.at[o, 'supplier']} than was put in"

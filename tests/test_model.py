@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import toy, write
+from conftest import EXAMPLES, toy, write
 
-from model.run import Outcome, plan_problems, solve_workbook
+from model.run import Outcome, plan_problems, solve_data, solve_workbook
 from model.solve import INFEASIBLE, OPTIMAL
+from model.validate import load
 
 
 def solved(tmp_path: Path, rows) -> Outcome:
@@ -365,3 +366,16 @@ def test_hard_floor_infeasibility_names_floor_and_capacity(tmp_path: Path):
     assert "a hard floor" in text
     assert "Capacity of S / M (Suppliers row 2) in P1" in text
     assert "cannot be negative" not in text
+
+
+def test_post_solve_check_catches_a_lot_drawn_beyond_what_it_got(tmp_path: Path):
+    """The small example stocks 40 t from its Q1 purchases; credit the Q2 draw to a lot that
+    never got anything (MP Materials, offer 2) and the per-lot check fails."""
+    out = solve_data(load(EXAMPLES / "small-example.xlsx"), "China embargo in Q2")
+    assert plan_problems(out.built, out.plan) == []
+    alloc = out.plan.sheets["Allocation"]
+    drawn = alloc["_lot"] & (alloc["Tonnes"] > 0)
+    assert drawn.any()
+    alloc.loc[drawn, "_offer"] = 2
+    problems = plan_problems(out.built, out.plan)
+    assert any("more drawn from the Stockpile lot of MP Materials" in p for p in problems)
