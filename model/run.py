@@ -384,17 +384,17 @@ def _hedge_preface(data: PlanData, result: Any) -> Preface:
         )
     blocks: list[tuple[str, str, pd.DataFrame]] = []
     if result.shared > 0:
-        now = result.now.copy()
         blocks.append(
-            ("What to buy now", "shared by every scenario; tonnes and cost per period", now)
+            (
+                "What to buy now",
+                "every scenario shares it; tonnes per period, dearest first",
+                result.now,
+            )
         )
         if result.now_stock is not None:
+            end = data.periods[result.shared - 1]
             blocks.append(
-                (
-                    "Stock to hold when the shared periods end",
-                    "the hedge against the quiet-world plan",
-                    result.now_stock,
-                )
+                (f"Stock at the end of {end}", "hedged against quiet-world", result.now_stock)
             )
     hedge = pd.DataFrame(result.rows)[
         ["Scenario", "Probability (%)", "From period", "Hedged cost", "Unhedged cost"]

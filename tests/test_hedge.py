@@ -210,7 +210,9 @@ def test_small_example_by_hand():
     assert s["Price of hedging"] == pytest.approx(50_000, abs=1)
     assert _closing(res.plans[BASELINE], "2027-Q1") == pytest.approx(60)
     assert res.shared == 1
-    assert res.now["Period"].unique().tolist() == ["2027-Q1"]
+    assert list(res.now.columns) == ["Supplier", "Material", "2027-Q1 (t)", "Cost"]
+    # Q1: 160 t + 20 t stocked beyond the floor: 117 t China, 60 t Lynas (full), 3 t recycling.
+    assert res.now["2027-Q1 (t)"].sum() == pytest.approx(180)
 
 
 def test_cvar_of_a_discrete_distribution():
@@ -302,7 +304,7 @@ def test_cli_writes_the_hedge_workbook(tmp_path: Path, run_cli):
         assert item in summary, item
     assert summary["Value of hedging"] == pytest.approx(148_000)
     header = [c.value for c in wb["Hedge"][1]]
-    assert header == [
+    assert header[:8] == [
         "Scenario",
         "Probability (%)",
         "From period",
@@ -312,6 +314,7 @@ def test_cli_writes_the_hedge_workbook(tmp_path: Path, run_cli):
         "Hedged shortfall (t)",
         "Unhedged shortfall (t)",
     ]
+    assert header[8:] == ["Hedged over foresight", "Unhedged over foresight"]
     assert [c.value for c in wb["Hedge purchases"][1]] == [
         "Scenario",
         "Supplier",
