@@ -116,7 +116,7 @@ class _Formats:
             return TONNES
         if (
             column in ("Cost", "Penalty")
-            or column.endswith(" cost")
+            or column.endswith((" cost", " over foresight"))
             or column.startswith("Average value")
         ):
             return self.money_code

@@ -255,8 +255,10 @@ SHEETS: tuple[SheetSpec, ...] = (
                 min=0,
                 max=100,
                 unit="%",
-                help="Chance that this shock starts within the horizon (for 'ree-plan hedge');"
-                " give it on one or more of the scenario's rows, equal where given; blank = 0",
+                help="For 'ree-plan hedge': the chance that this shock starts within the"
+                " planning horizon (10 = one in ten); 100 less all scenarios' chances is the"
+                " chance that no shock comes. Give it on any of the scenario's rows (equal"
+                " where given twice); blank = 0: the hedge leaves the scenario out",
             ),
         ),
         help="Disruption scenarios; rows with the same name form one scenario.",
