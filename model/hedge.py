@@ -175,7 +175,9 @@ def hedge_data(data: PlanData) -> HedgeResult:
                 detail=fs.detail,
             )
 
-    # The extensive form.
+    # The extensive form (the single model's HiGHS is gone: give its memory back first).
+    gc.collect()
+    release_memory()
     t0 = time.perf_counter()
     b = build_model(data, factors(data, None), idx=base.built.idx)
     ext = _extensive(data, b, copies_wanted)
@@ -249,7 +251,9 @@ def _extensive(data: PlanData, b: Built, wanted: list[tuple[str, float, int]]) -
         [_ROW_PERIOD[f](idx).to_numpy().astype(np.int64) for f in st.row]
     ).astype(np.int64)
     coo = st.a.tocoo()
-    a_r, a_c, a_v = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
+    # 32-bit indices throughout: the copies' index arrays are the build's largest temporaries.
+    a_r, a_c, a_v = coo.row.astype(np.int32), coo.col.astype(np.int32), coo.data
+    del coo, st.a
     # Entries of the budget rows carry each offer's price: copy-dependent.
     budget_entry = np.isin(a_r, st.row.get("budget", np.zeros(0, dtype=np.int64)))
     buy_pos = np.full(n_col, -1, dtype=np.int64)
@@ -267,7 +271,7 @@ def _extensive(data: PlanData, b: Built, wanted: list[tuple[str, float, int]]) -
         f = factors(data, None if name == BASELINE else name)
         num = numbers(data, idx, f)
         own = col_t >= t0  # the copy's own columns; before t0 it uses the baseline copy's
-        colmap = np.arange(n_col, dtype=np.int64)
+        colmap = np.arange(n_col, dtype=np.int32)
         colmap[own] = n_glob + np.arange(int(own.sum()))
         if name == BASELINE:
             assert own.all()
@@ -279,7 +283,7 @@ def _extensive(data: PlanData, b: Built, wanted: list[tuple[str, float, int]]) -
         cost = true_cost.copy()
         cost[st.col["buy"]] = num.buy_cost
         kept = np.flatnonzero(row_t >= t0)
-        rowmap = np.full(n_row, -1, dtype=np.int64)
+        rowmap = np.full(n_row, -1, dtype=np.int32)
         rowmap[kept] = r_glob + np.arange(len(kept))
         r_lo, r_hi = st.row_lower.copy(), st.row_upper.copy()
         r_lo[st.row["demand"]] = r_hi[st.row["demand"]] = num.demand

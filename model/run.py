@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -190,7 +190,7 @@ def stress_data(
             what_if = run(handle)
             resolve_s.append(what_if.highs_s)
             row["Foresight cost"] = what_if.objective if what_if.status == OPTIMAL else None
-            row["_foresight"] = what_if
+            row["_foresight"] = replace(what_if, values={})  # status and words; not its plan
         rows.append(row)
     push_numbers(handle, numbers(data, b.idx, base_f))
     short_df = (
