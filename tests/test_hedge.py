@@ -494,3 +494,30 @@ def test_expected_cost_hedge_beats_quiet_plan_on_national(national):
     assert probs @ [r["Hedged cost"] for r in res.rows] == pytest.approx(
         s["Expected cost (hedged)"]
     )
+
+
+def test_properties_on_a_generated_workbook(tmp_path: Path):
+    """The small synthetic bench workbook with 4 weighted shocks (every cap scope, min
+    purchases, alternatives, soft floors, initial stock) and a risk-averse setting."""
+    from model.bench import synthetic_rows
+
+    rows = synthetic_rows("small", hedge=4)
+    rows["Settings"] += [
+        {"Setting": "Risk weight (%)", "Value": 50},
+        {"Setting": "Risk level (%)", "Value": 80},
+    ]
+    data = load(write(tmp_path / "s.xlsx", rows))
+    res = hedge_data(data)
+    s = res.summary
+    probs = np.array([r["Probability (%)"] for r in res.rows]) / 100
+    hedged = np.array([r["Hedged cost"] for r in res.rows])
+    unhedged = np.array([r["Unhedged cost"] for r in res.rows])
+    foresight = np.array([r["Foresight cost"] for r in res.rows])
+    h = 0.5 * probs @ hedged + 0.5 * cvar(hedged, probs, 0.8)
+    assert s["Hedge objective"] == pytest.approx(h, rel=1e-12)
+    assert res.h_lp == pytest.approx(h, rel=1e-8)
+    assert s["Hedge objective"] <= (0.5 * probs @ unhedged + 0.5 * cvar(unhedged, probs, 0.8)) * (
+        1 + 1e-9
+    )
+    assert probs @ foresight <= s["Expected cost (hedged)"] * (1 + 1e-9)
+    assert s["Second pass"].startswith("done")
