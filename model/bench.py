@@ -429,6 +429,66 @@ def run_hedge_bench(size: str, n: int, keep: str | None = None) -> dict[str, Any
     return result
 
 
+def run_frontier_bench(size: str, workers: int = 0) -> dict[str, Any]:
+    """Time ``ree-plan frontier`` on the synthetic workbook: the cap 'Refine 65% pooled' swept
+    over 100, 80, 65, 50, 40 %, each point with its stress test of the two scenarios. Serial
+    (one model, warm re-solves) against each point solved cold on its own, and, with
+    ``workers``, against a Dask LocalCluster of that many processes (its start included)."""
+    from model.frontier import CAP, Sweep, dask_client, evaluate, frontier_data
+    from model.validate import load
+
+    tmp = Path(tempfile.mkdtemp(prefix="ree-bench-"))
+    book = tmp / f"bench-{size}.xlsx"
+    _write_input(size, book)
+    data = load(book)
+    sweep = Sweep(CAP, "Refine 65% pooled", (100.0, 80.0, 65.0, 50.0, 40.0))
+    t0 = time.perf_counter()
+    serial = frontier_data(data, sweep)
+    serial_s = time.perf_counter() - t0
+    cold = []
+    for v in sweep.values:  # each point alone: build, hand-over and every solve cold
+        t0 = time.perf_counter()
+        evaluate(data, sweep, (v,))
+        cold.append(time.perf_counter() - t0)
+    result: dict[str, Any] = {
+        "size": size,
+        "points": len(sweep.values),
+        "scenarios": len(data.scenario_names),
+        "serial_s": round(serial_s, 3),
+        "serial_point_s": [round(float(x), 3) for x in serial["_seconds"]],
+        "cold_point_s": [round(x, 3) for x in cold],
+        # Points after the first (which starts cold in both): warm time over cold time.
+        "warm_over_cold": round(float(serial["_seconds"].iloc[1:].sum()) / sum(cold[1:]), 3),
+    }
+    if workers:
+        t0 = time.perf_counter()
+        client, cluster = dask_client(workers, None)
+        start_s = time.perf_counter() - t0
+        try:
+            t1 = time.perf_counter()
+            parallel = frontier_data(data, sweep, client)
+            run_s = time.perf_counter() - t1
+        finally:
+            client.close()
+            cluster.close()
+        same = bool(
+            np.allclose(parallel["Total cost"], serial["Total cost"], rtol=1e-9, equal_nan=True)
+        )
+        result.update(
+            {
+                "workers": workers,
+                "dask_start_s": round(start_s, 3),
+                "dask_run_s": round(run_s, 3),
+                "dask_total_over_serial": round((start_s + run_s) / serial_s, 3),
+                "dask_same_costs": same,
+            }
+        )
+    for p in tmp.iterdir():
+        p.unlink()
+    os.rmdir(tmp)
+    return result
+
+
 def run_bench(size: str, keep: str | None = None, ranging: str = "Auto") -> dict[str, Any]:
     """Time each stage of a real solve on a synthetic workbook (with the 'Sensitivity
     ranging' setting ``ranging``); return the figures."""

@@ -63,6 +63,24 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("book")
     h.add_argument("-o", "--out", help="plan path (default outputs/<book>-hedge.xlsx)")
     h.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    fr = sub.add_parser(
+        "frontier",
+        help="the price of resilience: sweep a cap's share or the days of cover, with the "
+        "stress test (and expected costs) at every point",
+    )
+    fr.add_argument("book")
+    fr.add_argument("--cap", metavar="RULE", help="the Caps rule to sweep")
+    fr.add_argument("--shares", help="its Max share (%%) at each point, e.g. 100,80,65,50")
+    fr.add_argument(
+        "--cover", metavar="MATERIAL", help="the material (or ALL) whose cover to sweep"
+    )
+    fr.add_argument("--days", help="its Min cover (days) at each point, e.g. 0,30,60,90")
+    fr.add_argument("-o", "--out", help="path (default outputs/<book>-frontier.xlsx)")
+    fr.add_argument("--json", action="store_true", help="print the table as JSON on stdout")
+    fr.add_argument(
+        "--workers", type=int, help="run the points on a local Dask cluster of N processes"
+    )
+    fr.add_argument("--scheduler", help="run the points on the Dask cluster at this address")
     b = sub.add_parser("bench", help="time each stage on a synthetic workbook")
     b.add_argument("--size", choices=["small", "medium", "large"], default="small")
     b.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -73,6 +91,15 @@ def _parser() -> argparse.ArgumentParser:
         default=0,
         metavar="N",
         help="time 'ree-plan hedge' instead, with N weighted scenarios (1-9, 10 %% each)",
+    )
+    b.add_argument(
+        "--frontier",
+        action="store_true",
+        help="time 'ree-plan frontier' instead (a cap swept over 5 points), serial warm "
+        "against cold per point",
+    )
+    b.add_argument(
+        "--workers", type=int, default=0, help="with --frontier: also on a Dask LocalCluster"
     )
     b.add_argument(
         "--ranging",
@@ -106,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             from model.run import run_hedge
 
             return run_hedge(args)
+        if args.command == "frontier":
+            from model.run import run_frontier
+
+            return run_frontier(args)
         if args.command == "bench":
             return _bench(args)
     except InputError as exc:
@@ -161,7 +192,11 @@ def _template(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from model.bench import run_bench, run_hedge_bench
 
-    if args.hedge:
+    if args.frontier:
+        from model.bench import run_frontier_bench
+
+        result = run_frontier_bench(args.size, args.workers)
+    elif args.hedge:
         result = run_hedge_bench(args.size, args.hedge, args.keep)
     else:
         result = run_bench(args.size, args.keep, args.ranging)

@@ -115,7 +115,7 @@ class _Formats:
         if column.endswith("(t)") or column == "Tonnes":
             return TONNES
         if (
-            column in ("Cost", "Penalty")
+            column in ("Cost", "Penalty", "Penalties")
             or column.endswith((" cost", " over foresight"))
             or column.startswith("Average value")
         ):
@@ -442,14 +442,8 @@ def _hedge_chart(wb: Any, fm: _Formats, ws: Any, df: pd.DataFrame) -> None:
         ws.insert_chart(n + 3, 5 * k, chart)
 
 
-def write_plan(
-    path: str | os.PathLike[str],
-    plan: Plan,
-    data: PlanData,
-    extra_sheets: Mapping[str, pd.DataFrame] | None = None,
-    preface: Preface | None = None,
-) -> Path:
-    """Write the plan workbook at ``path`` (atomically); return the path written."""
+def _target(path: str | os.PathLike[str], data: PlanData) -> Path:
+    """The output path, refused when it is the input workbook; its folder made."""
     input_path = data.source
     out = Path(path)
     if out.resolve() == Path(input_path).resolve() or (
@@ -460,11 +454,35 @@ def write_plan(
             "choose another path with -o"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
-    ov = build_overview(data, plan)
+    return out
+
+
+def _atomic(out: Path, currency: str, fill: Any) -> Path:
+    """Write a workbook through ``fill(wb, fm)`` into a temporary file, renamed into place."""
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True})
-        fm = _Formats(wb, str(plan.summary.get("Currency", "")))
+        fill(wb, _Formats(wb, currency))
+        wb.close()
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return out
+
+
+def write_plan(
+    path: str | os.PathLike[str],
+    plan: Plan,
+    data: PlanData,
+    extra_sheets: Mapping[str, pd.DataFrame] | None = None,
+    preface: Preface | None = None,
+) -> Path:
+    """Write the plan workbook at ``path`` (atomically); return the path written."""
+    out = _target(path, data)
+    ov = build_overview(data, plan)
+
+    def fill(wb: Any, fm: _Formats) -> None:
         _write_overview(wb, fm, plan, ov, preface)
         _write_summary(wb, fm, plan.summary)
         for name, df in plan.sheets.items():
@@ -476,9 +494,75 @@ def write_plan(
                 _stress_charts(wb, fm, ws, _public(df))
             elif name == "Hedge":
                 _hedge_chart(wb, fm, ws, _public(df))
-        wb.close()
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return out
+
+    return _atomic(out, str(plan.summary.get("Currency", "")), fill)
+
+
+def write_frontier(
+    path: str | os.PathLike[str], frontier: pd.DataFrame, data: PlanData, lines: list[str]
+) -> Path:
+    """The frontier workbook: an Overview (the sentences ``lines``, the curve's table and
+    charts) and the Frontier sheet (every column); atomically."""
+    out = _target(path, data)
+    df = _public(frontier)
+
+    def fill(wb: Any, fm: _Formats) -> None:
+        ws = wb.add_worksheet("Overview")
+        ws.hide_gridlines(2)
+        ws.set_column(0, 0, 44)
+        ws.set_column(1, 4, 18)
+        w = _Sheet(ws, fm)
+        w.line(["The price of resilience"], fm.title)
+        for text in lines:
+            w.line([text])
+        w.row += 1
+        keep = [c for c in ("Point", "Total cost", "Penalties", "Expected cost") if c in df]
+        w.section("Quiet-world cost per point", "details and every scenario on sheet Frontier")
+        w.block(df[keep])
+        _print_setup(ws)
+        fs = _write_table(wb, fm, "Frontier", df)
+        _frontier_charts(wb, fm, fs, df)
+
+    return _atomic(out, data.currency, fill)
+
+
+def _frontier_charts(wb: Any, fm: _Formats, ws: Any, df: pd.DataFrame) -> None:
+    """Below the Frontier table: quiet-world cost against the swept value; each scenario's
+    extra cost and extra shortfall against it."""
+    n = len(df)
+    if not n:
+        return
+    cols = list(df.columns)
+    value = cols.index("Value")
+    currency = fm.money_code.split(" ")[-1].replace('"', "")
+    groups = (
+        (f"Quiet-world cost ({currency})", ["Total cost"], "#,##0"),
+        (
+            f"Extra cost when the shock comes ({currency})",
+            [c for c in cols if c.endswith(" extra cost")],
+            "#,##0",
+        ),
+        (
+            "Extra shortfall when the shock comes (t)",
+            [c for c in cols if c.endswith(" extra shortfall (t)")],
+            "#,##0.0",
+        ),
+    )
+    for k, (title, series, code) in enumerate(groups):
+        if not series:
+            continue
+        chart = _chart(wb, {"type": "line"}, title, code)
+        for column in series:
+            j = cols.index(column)
+            chart.add_series(
+                {
+                    "name": ["Frontier", 0, j],
+                    "categories": ["Frontier", 1, value, n, value],
+                    "values": ["Frontier", 1, j, n, j],
+                    "marker": {"type": "circle"},
+                }
+            )
+        chart.set_y_axis({"num_format": code, "min": 0})
+        chart.set_x_axis({"name": "swept value"})
+        chart.set_legend({"position": "bottom"})
+        ws.insert_chart(n + 3, 5 * k, chart)

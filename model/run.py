@@ -20,6 +20,7 @@ from model.check import PlanCheckError, check_plan
 from model.cli import (
     EXIT_ERROR,
     EXIT_INFEASIBLE,
+    EXIT_INPUT,
     EXIT_NO_PLAN,
     EXIT_OK,
     _print_issues,
@@ -470,4 +471,74 @@ def run_hedge(args: argparse.Namespace) -> int:
             f"  {r['Scenario']} ({r['Probability (%)']:g} %): hedged {r['Hedged cost']:,.0f}, "
             f"shortfall {r['Hedged shortfall (t)']:,.1f} t"
         )
+    return EXIT_OK
+
+
+def run_frontier(args: argparse.Namespace) -> int:
+    from model.frontier import CAP, COVER, Sweep, frontier_data, parse_values, summary_sentence
+    from model.report import write_frontier
+
+    if bool(args.cap) == bool(args.cover):
+        print(
+            "ree-plan frontier: give either --cap RULE --shares ... or --cover MATERIAL --days ...",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
+    if args.cap:
+        if not args.shares:
+            print(
+                "ree-plan frontier: --cap needs --shares, e.g. --shares 100,80,65,50",
+                file=sys.stderr,
+            )
+            return EXIT_INPUT
+        sweep = Sweep(CAP, args.cap, parse_values(args.shares, "--shares"))
+    else:
+        if not args.days:
+            print(
+                "ree-plan frontier: --cover needs --days, e.g. --days 0,30,60,90", file=sys.stderr
+            )
+            return EXIT_INPUT
+        sweep = Sweep(COVER, args.cover, parse_values(args.days, "--days"))
+    data = load(args.book)
+    _print_issues(data.warnings)
+    client = cluster = None
+    if args.workers or args.scheduler:
+        from model.frontier import dask_client
+
+        client, cluster = dask_client(args.workers, args.scheduler)
+    quiet = args.json or not sys.stderr.isatty()
+
+    def progress(text: str) -> None:
+        if not quiet:
+            print(f"  {text}", file=sys.stderr)
+
+    try:
+        table = frontier_data(data, sweep, client, progress)
+    except PlanCheckError as exc:
+        print(f"ree-plan: {exc}\nNo plan was written.", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    out = Path(args.out) if args.out else default_out(args.book, "frontier")
+    sentence = summary_sentence(table, data, data.currency)
+    try:
+        write_frontier(out, table, data, [sentence])
+    except (OutputError, OSError) as exc:
+        print(f"ree-plan: cannot write the frontier: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    public = table[[c for c in table.columns if not c.startswith("_")]]
+    if args.json:
+        print_json({"frontier": [_json_summary(r) for r in public.to_dict("records")]})
+        return EXIT_OK
+    cur = data.currency
+    print(f"Frontier written to {out}")
+    for r in public.to_dict("records"):
+        if r["Status"] != OPTIMAL:
+            print(f"  {r['Point']}: {r['Status']}")
+            continue
+        print(f"  {r['Point']}: total cost {r['Total cost']:,.0f} {cur}")
+    print(f"  {sentence}")
     return EXIT_OK
