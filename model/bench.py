@@ -456,6 +456,8 @@ def run_frontier_bench(size: str, workers: int = 0) -> dict[str, Any]:
         "scenarios": len(data.scenario_names),
         "serial_s": round(serial_s, 3),
         "serial_point_s": [round(float(x), 3) for x in serial["_seconds"]],
+        "serial_status": serial["Status"].str.slice(0, 60).tolist(),
+        "serial_total_cost": serial["Total cost"].tolist(),
         "cold_point_s": [round(x, 3) for x in cold],
         # Points after the first (which starts cold in both): warm time over cold time.
         "warm_over_cold": round(float(serial["_seconds"].iloc[1:].sum()) / sum(cold[1:]), 3),
@@ -472,7 +474,8 @@ def run_frontier_bench(size: str, workers: int = 0) -> dict[str, Any]:
             client.close()
             cluster.close()
         same = bool(
-            np.allclose(parallel["Total cost"], serial["Total cost"], rtol=1e-9, equal_nan=True)
+            (parallel["Status"].tolist() == serial["Status"].tolist())
+            and np.allclose(parallel["Total cost"], serial["Total cost"], rtol=1e-7, equal_nan=True)
         )
         result.update(
             {
@@ -481,6 +484,8 @@ def run_frontier_bench(size: str, workers: int = 0) -> dict[str, Any]:
                 "dask_run_s": round(run_s, 3),
                 "dask_total_over_serial": round((start_s + run_s) / serial_s, 3),
                 "dask_same_costs": same,
+                "dask_status": parallel["Status"].str.slice(0, 60).tolist(),
+                "dask_total_cost": parallel["Total cost"].tolist(),
             }
         )
     for p in tmp.iterdir():

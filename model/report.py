@@ -499,7 +499,11 @@ def write_plan(
 
 
 def write_frontier(
-    path: str | os.PathLike[str], frontier: pd.DataFrame, data: PlanData, lines: list[str]
+    path: str | os.PathLike[str],
+    frontier: pd.DataFrame,
+    data: PlanData,
+    lines: list[str],
+    axis: str = "swept value",
 ) -> Path:
     """The frontier workbook: an Overview (the sentences ``lines``, the curve's table and
     charts) and the Frontier sheet (every column); atomically."""
@@ -519,16 +523,17 @@ def write_frontier(
         keep = [c for c in ("Point", "Total cost", "Penalties", "Expected cost") if c in df]
         w.section("Quiet-world cost per point", "details and every scenario on sheet Frontier")
         w.block(df[keep])
+        _frontier_charts(wb, fm, ws, df, w.row + 1, axis)
         _print_setup(ws)
         fs = _write_table(wb, fm, "Frontier", df)
-        _frontier_charts(wb, fm, fs, df)
+        fs.fit_to_pages(2, 0)  # one column per scenario figure: two pages wide stay legible
 
     return _atomic(out, data.currency, fill)
 
 
-def _frontier_charts(wb: Any, fm: _Formats, ws: Any, df: pd.DataFrame) -> None:
-    """Below the Frontier table: quiet-world cost against the swept value; each scenario's
-    extra cost and extra shortfall against it."""
+def _frontier_charts(wb: Any, fm: _Formats, ws: Any, df: pd.DataFrame, top: int, axis: str) -> None:
+    """On the Overview from row ``top`` down, drawing the Frontier sheet: quiet-world cost
+    against the swept value; each scenario's extra cost and extra shortfall against it."""
     n = len(df)
     if not n:
         return
@@ -563,6 +568,6 @@ def _frontier_charts(wb: Any, fm: _Formats, ws: Any, df: pd.DataFrame) -> None:
                 }
             )
         chart.set_y_axis({"num_format": code, "min": 0})
-        chart.set_x_axis({"name": "swept value"})
+        chart.set_x_axis({"name": axis})
         chart.set_legend({"position": "bottom"})
-        ws.insert_chart(n + 3, 5 * k, chart)
+        ws.insert_chart(top + (CHART_ROWS + 1) * k, 0, chart)

@@ -525,7 +525,13 @@ def run_frontier(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else default_out(args.book, "frontier")
     sentence = summary_sentence(table, data, data.currency)
     try:
-        write_frontier(out, table, data, [sentence])
+        what = "every material" if sweep.target == "ALL" else sweep.target
+        axis = (
+            f"Max share of '{sweep.target}' (%)"
+            if sweep.kind == CAP
+            else f"Min cover of {what} (days)"
+        )
+        write_frontier(out, table, data, [sentence], axis)
     except (OutputError, OSError) as exc:
         print(f"ree-plan: cannot write the frontier: {exc}", file=sys.stderr)
         return EXIT_ERROR

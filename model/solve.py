@@ -234,6 +234,7 @@ def pass_lp(
     row_lower = np.where(np.isinf(row_lower), -INF, row_lower)
     row_upper = np.where(np.isinf(row_upper), INF, row_upper)
     h = new_highs()
+    _TIME_LIMIT[id(h)] = time_limit_s
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(time_limit_s))
     # The arrays straight into HiGHS (a HighsLp in between costs 0.2 s of copies at large).
@@ -260,6 +261,23 @@ def pass_lp(
     return h
 
 
+# The time limit of each run of a Highs instance (by id; set by pass_lp). HiGHS compares its
+# time_limit with the instance's run time summed over every run (ERGO-Code/HiGHS#1331, #1477),
+# so warm re-solves on one instance (stress, frontier) would hit the limit after enough of them:
+# a large frontier's fifth point stopped after 98 s of its own with the limit at 600 s.
+_TIME_LIMIT: dict[int, float | None] = {}
+
+
+def _run_highs(h: highspy.Highs) -> float:
+    """``h.run()`` with the time limit counted from now; return the seconds it took."""
+    limit = _TIME_LIMIT.get(id(h))
+    if limit is not None:
+        h.setOptionValue("time_limit", h.getRunTime() + float(limit))
+    t0 = time.perf_counter()
+    h.run()
+    return time.perf_counter() - t0
+
+
 @dataclass
 class LpResult:
     """What a solve of a plain LP (:func:`pass_lp`) gave."""
@@ -273,9 +291,7 @@ class LpResult:
 
 def run_lp(h: highspy.Highs) -> LpResult:
     """Solve (warm when the instance has a basis) and read the column values."""
-    t0 = time.perf_counter()
-    h.run()
-    highs_s = time.perf_counter() - t0
+    highs_s = _run_highs(h)
     status = h.getModelStatus()
     detail = h.modelStatusToString(status)
     ms = highspy.HighsModelStatus
@@ -329,9 +345,7 @@ def run(handle: Handle, duals: bool = False, ranging: bool = True) -> Solution:
     """Solve what the handle holds; read values (and, if asked, duals, with HiGHS's ranging
     unless ``ranging`` is False) back per family."""
     h = handle.highs
-    t0 = time.perf_counter()
-    h.run()
-    highs_s = time.perf_counter() - t0
+    highs_s = _run_highs(h)
     status = h.getModelStatus()
     detail = h.modelStatusToString(status)
     ms = highspy.HighsModelStatus

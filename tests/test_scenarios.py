@@ -145,3 +145,22 @@ def test_fixing_keeps_the_periods_before_the_shock(national):
             b = b[b["_t"] < t0][cols].sort_values(cols[:-1]).reset_index(drop=True)
             assert a[cols[:-1]].equals(b[cols[:-1]]), (name, sheet)
             assert np.allclose(a[cols[-1]], b[cols[-1]], atol=1e-5), (name, sheet)
+
+
+def test_each_re_solve_gets_the_whole_time_limit():
+    """HiGHS counts its time limit against an instance's run time summed over all its runs
+    (ERGO-Code/HiGHS#1331): without a reset, warm re-solves stop once the sum passes the limit.
+    Re-solve the national plan under its scenarios in turn until the sum is 2.5x the limit."""
+    from model.formulation import build_model, numbers
+    from model.solve import OPTIMAL, hand_over, push_numbers, run
+
+    data = load(EXAMPLES / "national-plan.xlsx")
+    b = build_model(data, factors(data, None))
+    handle = hand_over(b, 1.0)  # one second per run
+    nums = [numbers(data, b.idx, factors(data, n)) for n in (None, *data.scenario_names)]
+    statuses = []
+    while handle.highs.getRunTime() < 2.5 and len(statuses) < 500:
+        push_numbers(handle, nums[len(statuses) % len(nums)])
+        statuses.append(run(handle).status)
+    assert handle.highs.getRunTime() >= 2.5
+    assert set(statuses) == {OPTIMAL}, statuses
