@@ -525,6 +525,7 @@ def write_frontier(
         w.block(df[keep])
         _frontier_charts(wb, fm, ws, df, w.row + 1, axis)
         _print_setup(ws)
+        ws.set_h_pagebreaks([w.row + 1 + CHART_ROWS + 1])  # a chart is never cut in two
         fs = _write_table(wb, fm, "Frontier", df)
         fs.fit_to_pages(2, 0)  # one column per scenario figure: two pages wide stay legible
 
