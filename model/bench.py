@@ -322,6 +322,17 @@ def _highs_alone(lp_file: Path) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _clean(tmp: Path, out: Path, keep: str | None) -> None:
+    """Remove the bench's temporary files (all but a kept plan)."""
+    for p in tmp.iterdir():
+        if p != out:
+            p.unlink()
+    if not keep:
+        out.unlink(missing_ok=True)
+        os.rmdir(tmp)
+    gc.collect()
+
+
 def _write_input(size: str, book: Path, hedge: int = 0) -> None:
     """The synthetic input, written by a child process so that making it does not count in
     our memory."""
@@ -419,13 +430,7 @@ def run_hedge_bench(size: str, n: int, keep: str | None = None) -> dict[str, Any
         "hedge_objective": res.summary["Hedge objective"],
         "value_of_hedging": res.summary["Value of hedging"],
     }
-    for p in tmp.iterdir():
-        if p != out:
-            p.unlink()
-    if not keep:
-        out.unlink(missing_ok=True)
-        os.rmdir(tmp)
-    gc.collect()
+    _clean(tmp, out, keep)
     return result
 
 
@@ -589,11 +594,5 @@ def run_bench(size: str, keep: str | None = None, ranging: str = "Auto") -> dict
         "scenarios": len(data.scenario_names),
         "objective": sol.objective,
     }
-    for p in tmp.iterdir():
-        if p != out:
-            p.unlink()
-    if not keep:
-        out.unlink(missing_ok=True)
-        os.rmdir(tmp)
-    gc.collect()
+    _clean(tmp, out, keep)
     return result

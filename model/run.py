@@ -239,9 +239,14 @@ def stress_data(
 
 def _report_failure(outcome: Outcome) -> int:
     sol = outcome.solution
-    if sol.status == INFEASIBLE:
-        print("No plan meets every requirement of the workbook (infeasible).", file=sys.stderr)
-        for line in sol.explanation:
+    return _report_status(sol.status, sol.explanation, sol.detail, "No plan")
+
+
+def _report_status(status: str, explanation: list[str], detail: str, what: str) -> int:
+    """Say why there is no plan (infeasible, in planner words, or stopped); the exit code."""
+    if status == INFEASIBLE:
+        print(f"{what} meets every requirement of the workbook (infeasible).", file=sys.stderr)
+        for line in explanation:
             print(f"  {line}", file=sys.stderr)
         print(
             "Relax one of these (or set 'Allow shortfall' to Yes on Settings) and run again.",
@@ -249,7 +254,7 @@ def _report_failure(outcome: Outcome) -> int:
         )
         return EXIT_INFEASIBLE
     print(
-        f"The solver stopped without a plan ({sol.detail}); raise 'Time limit (s)' on the "
+        f"The solver stopped without a plan ({detail}); raise 'Time limit (s)' on the "
         "Settings sheet or simplify the workbook.",
         file=sys.stderr,
     )
@@ -415,21 +420,7 @@ def run_hedge(args: argparse.Namespace) -> int:
         print(f"ree-plan: {exc}\nNo plan was written.", file=sys.stderr)
         return EXIT_ERROR
     if result.plan is None:
-        if result.status == INFEASIBLE:
-            print("No hedged plan meets every requirement (infeasible).", file=sys.stderr)
-            for line in result.explanation:
-                print(f"  {line}", file=sys.stderr)
-            print(
-                "Relax one of these (or set 'Allow shortfall' to Yes on Settings) and run again.",
-                file=sys.stderr,
-            )
-            return EXIT_INFEASIBLE
-        print(
-            f"The solver stopped without a plan ({result.detail}); raise 'Time limit (s)' on "
-            "the Settings sheet or simplify the workbook.",
-            file=sys.stderr,
-        )
-        return EXIT_NO_PLAN
+        return _report_status(result.status, result.explanation, result.detail, "No hedged plan")
     out = Path(args.out) if args.out else default_out(args.book, "hedge")
     sheets = {
         "Hedge": pd.DataFrame(result.rows),

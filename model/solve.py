@@ -212,9 +212,12 @@ def _pass(
     time_limit_s: float | None,
 ) -> Handle:
     h = pass_lp(cost, lower, upper, row_lower, row_upper, a, time_limit_s, offset)
-    lower = np.where(np.isinf(lower), -INF, lower)
-    upper = np.where(np.isinf(upper), INF, upper)
-    return Handle(h, b, col, row, lower, upper)
+    return Handle(h, b, col, row, *_highs_bounds(lower, upper))
+
+
+def _highs_bounds(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds with numpy's infinities as HiGHS's."""
+    return np.where(np.isinf(lower), -INF, lower), np.where(np.isinf(upper), INF, upper)
 
 
 def pass_lp(
@@ -229,10 +232,8 @@ def pass_lp(
 ) -> highspy.Highs:
     """A new Highs instance holding ``min cost x : row_lower <= a x <= row_upper, lower <= x
     <= upper`` (``a`` a scipy CSC array; infinities as numpy's)."""
-    lower = np.where(np.isinf(lower), -INF, lower)
-    upper = np.where(np.isinf(upper), INF, upper)
-    row_lower = np.where(np.isinf(row_lower), -INF, row_lower)
-    row_upper = np.where(np.isinf(row_upper), INF, row_upper)
+    lower, upper = _highs_bounds(lower, upper)
+    row_lower, row_upper = _highs_bounds(row_lower, row_upper)
     h = new_highs()
     _TIME_LIMIT[id(h)] = time_limit_s
     if time_limit_s is not None:
