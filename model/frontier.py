@@ -151,7 +151,7 @@ def evaluate(
     """One row per value: the baseline at that point, its stress test and expected costs.
 
     One model, built once, changed in place per point and re-solved warm (see the module)."""
-    from model.check import check_plan
+    from model.check import PlanCheckError, check_plan
     from model.formulation import build_model, numbers
     from model.hedge import hedge_data
     from model.results import extract
@@ -161,7 +161,6 @@ def evaluate(
 
     names = data.scenario_names
     probs = data.probabilities
-    sectors = list(data.sectors.index)
     base_f = factors(data, None)
     scen_f = {n: factors(data, n) for n in names}
     built_for = _build_data(data, sweep)
@@ -214,8 +213,6 @@ def evaluate(
             dp, idx.buy, idx.demand[["material", "sector", "t"]], caps, handle.built.num, plan
         )
         if problems:
-            from model.check import PlanCheckError
-
             raise PlanCheckError(problems)
         s = plan.summary
         penalties = s["Shortfall penalty"] + s["Below-floor penalty"]
@@ -258,7 +255,6 @@ def evaluate(
         row["Status"] = OPTIMAL
         row["_seconds"] = time.perf_counter() - t0
         rows.append(row)
-    del sectors
     return rows
 
 
