@@ -330,6 +330,11 @@ def summary_sentence(df: pd.DataFrame, data: PlanData, currency: str) -> str:
             f"The cheapest point that meets every scenario without shortfall is {best['Point']}: "
             f"{best['Total cost']:,.0f} {currency} over the horizon in a quiet world."
         )
+    if best["Point"] == first["Point"]:
+        return (
+            f"The first point, {first['Point']}, already meets every scenario without "
+            "shortfall, and no such point costs less in a quiet world."
+        )
     diff = best["Total cost"] - first["Total cost"]
     return (
         f"Moving from {first['Point']} to {best['Point']}, the cheapest point at which no "

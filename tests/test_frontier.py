@@ -167,3 +167,30 @@ def test_dask_cluster_gives_the_serial_table(tmp_path: Path):
             assert parallel[c].to_numpy() == pytest.approx(serial[c].to_numpy())
         else:
             assert parallel[c].tolist() == serial[c].tolist()
+
+
+def test_the_overview_sentence_prices_the_cheapest_point_without_shortfall(tmp_path: Path):
+    """Points: A short 10 t under the shock; B (dearer by 730,000) and C (dearer still) meet
+    it. Horizon 2 x 365 days = 2 years: moving from A to B costs 365,000 a year."""
+    import pandas as pd
+
+    from model.frontier import summary_sentence
+
+    rows = toy({"Y1": 365, "Y2": 365}, {("Auto", "M"): [1, 1]}, [{"Supplier": "S"}])
+    rows["Suppliers"][0].update({"Capacity (t per period)": 10, "Price (per kg)": 1})
+    data = load(write(tmp_path / "b.xlsx", rows))
+    df = pd.DataFrame(
+        {
+            "Point": ["A", "B", "C"],
+            "Total cost": [1_000_000.0, 1_730_000.0, 2_000_000.0],
+            "Shortfall (t)": [0.0, 0.0, 0.0],
+            "Shock extra shortfall (t)": [10.0, 0.0, 0.0],
+            "Status": ["Optimal"] * 3,
+        }
+    )
+    text = summary_sentence(df, data, "USD")
+    assert text.startswith("Moving from A to B,") and "365,000 USD a year" in text
+    df.loc[1, "Shock extra shortfall (t)"] = 5.0
+    assert summary_sentence(df, data, "USD").startswith("Moving from A to C,")
+    df["Shock extra shortfall (t)"] = 5.0
+    assert summary_sentence(df, data, "USD").startswith("No point of the sweep meets")
