@@ -496,12 +496,14 @@ def test_expected_cost_hedge_beats_quiet_plan_on_national(national):
     )
 
 
-def test_properties_on_a_generated_workbook(tmp_path: Path):
-    """The small synthetic bench workbook with 4 weighted shocks (every cap scope, min
-    purchases, alternatives, soft floors, initial stock) and a risk-averse setting."""
+@pytest.mark.parametrize("size", ["small", "medium"])
+def test_properties_on_a_generated_workbook(tmp_path: Path, size: str):
+    """The synthetic bench workbooks with 4 weighted shocks (every cap scope, min purchases,
+    alternatives, soft floors, initial stock) and a risk-averse setting; medium is the size
+    the bench's targets are stated at (105,292 variables in the extensive form)."""
     from model.bench import synthetic_rows
 
-    rows = synthetic_rows("small", hedge=4)
+    rows = synthetic_rows(size, hedge=4)
     rows["Settings"] += [
         {"Setting": "Risk weight (%)", "Value": 50},
         {"Setting": "Risk level (%)", "Value": 80},
