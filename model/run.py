@@ -496,7 +496,11 @@ def run_frontier(args: argparse.Namespace) -> int:
     if args.workers or args.scheduler:
         from model.frontier import dask_client
 
-        client, cluster = dask_client(args.workers, args.scheduler)
+        try:
+            client, cluster = dask_client(args.workers, args.scheduler)
+        except (RuntimeError, OSError) as exc:  # Dask missing, or no scheduler there
+            print(f"ree-plan: {exc}", file=sys.stderr)
+            return EXIT_ERROR
     quiet = args.json or not sys.stderr.isatty()
 
     def progress(text: str) -> None:

@@ -194,3 +194,21 @@ def test_the_overview_sentence_prices_the_cheapest_point_without_shortfall(tmp_p
     assert summary_sentence(df, data, "USD").startswith("Moving from A to C,")
     df["Shock extra shortfall (t)"] = 5.0
     assert summary_sentence(df, data, "USD").startswith("No point of the sweep meets")
+
+
+def test_workers_without_dask_say_how_to_install(run_cli, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # import fails as if missing
+    code, _, err = run_cli(
+        "frontier",
+        EXAMPLES / "small-example.xlsx",
+        "--cover",
+        "ALL",
+        "--days",
+        "0",
+        "--workers",
+        "2",
+    )
+    assert code == 1
+    assert 'pip install "ree-plan[cluster]"' in err and "Traceback" not in err
