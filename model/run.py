@@ -265,13 +265,27 @@ def _human_summary(summary: dict[str, Any], out: Path) -> None:
     cur = summary.get("Currency", "")
     print(f"Plan written to {out}")
     print(f"  Status: {summary['Status']}   Scenario: {summary['Scenario']}")
-    print(
-        f"  Total cost: {summary['Total cost']:,.0f} {cur}  (purchases "
-        f"{summary['Purchase cost']:,.0f}, recycling {summary['Recycling cost']:,.0f}, "
-        f"holding {summary['Holding cost']:,.0f})"
-    )
+    print(f"  Total cost: {summary['Total cost']:,.0f} {cur}  ({_cost_parts(summary)})")
     if summary["Shortfall (t)"] > 0:
         print(f"  Shortfall: {summary['Shortfall (t)']:,.1f} t — see the Shortfall sheet")
+
+
+# Every part of Total cost, as the terminal names it; penalties are not money spent.
+_SPENT = {
+    "Purchase cost": "purchases",
+    "Recycling cost": "recycling",
+    "Holding cost": "holding",
+    "Alternatives cost": "alternatives",
+}
+_PENALTIES = {"Shortfall penalty": "shortfall", "Below-floor penalty": "below floor"}
+
+
+def _cost_parts(summary: dict[str, Any]) -> str:
+    """The non-zero parts of Total cost: what is spent, then the penalties, named so."""
+    spent = [f"{w} {summary[k]:,.0f}" for k, w in _SPENT.items() if abs(summary[k]) >= 0.5]
+    penalties = [f"{w} {summary[k]:,.0f}" for k, w in _PENALTIES.items() if abs(summary[k]) >= 0.5]
+    text = ", ".join(spent) or "nothing spent"
+    return text + (f"; penalties: {', '.join(penalties)}" if penalties else "")
 
 
 def _json_summary(summary: dict[str, Any]) -> dict[str, Any]:

@@ -246,3 +246,25 @@ def test_time_limit_exits_4_without_a_plan(tmp_path: Path, run_cli):
     code, _, err = run_cli("solve", book, "-o", tmp_path / "p.xlsx")
     assert code == 4 and "Time limit" in err
     assert not (tmp_path / "p.xlsx").exists()
+
+
+def test_terminal_cost_parts_add_up_with_penalties_named(tmp_path: Path, run_cli):
+    """60 t to buy at 10/kg for 100 t demanded at a 1,000/kg shortfall penalty: 600,000 spent,
+    40 t short = 40,000,000 of penalty; the line names both and they add up to the total."""
+    import re
+
+    rows = toy(
+        {"P1": 90},
+        {("Auto", "M"): [100]},
+        [{"Supplier": "S", "Capacity (t per period)": 60, "Price (per kg)": 10}],
+    )
+    book = write(tmp_path / "b.xlsx", rows)
+    code, out, err = run_cli("solve", book, "-o", tmp_path / "p.xlsx")
+    assert code == 0, err
+    line = next(ln for ln in out.splitlines() if "Total cost" in ln)
+    assert (
+        "Total cost: 40,600,000 USD  (purchases 600,000; penalties: shortfall 40,000,000)" in line
+    )
+    parts = re.search(r"\((.*)\)", line).group(1)
+    numbers = [float(x.replace(",", "")) for x in re.findall(r"\d[\d,]*", parts)]
+    assert sum(numbers) == pytest.approx(40_600_000)
