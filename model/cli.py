@@ -33,7 +33,13 @@ def _print_issues(issues: list[Issue], stream: Any = None) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ree-plan", description="Rare earth sourcing optimizer.")
+    p = argparse.ArgumentParser(
+        prog="ree-plan",
+        description="Rare earth sourcing optimizer. Plans go to outputs/ unless -o says "
+        "otherwise. Exit codes: 0 plan written, 2 bad input, 3 infeasible, 4 the solver "
+        "stopped without a plan, 1 anything else.",
+    )
+    p.add_argument("--version", action="version", version=f"ree-plan {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="validate a workbook; exit 0 or 2 with every problem")
     c.add_argument("book")
@@ -110,6 +116,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ree-plan")
+    except PackageNotFoundError:  # run from a source tree that was not installed
+        return "(not installed)"
+
+
 def default_out(book: str, suffix: str) -> Path:
     return Path("outputs") / f"{Path(book).stem}-{suffix}.xlsx"
 
@@ -162,10 +177,19 @@ def _check(args: argparse.Namespace) -> int:
 
     data = load(args.book)
     _print_issues(data.warnings)
+    counts = (
+        (len(data.periods), "period"),
+        (len(data.materials), "material"),
+        (len(data.sectors), "sector"),
+        (len(data.offers), "offer"),
+        (len(data.caps), "cap"),
+        (len(data.scenario_names), "scenario"),
+    )
+    listed = ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts)
+    weighted = len(data.probabilities)
     print(
-        f"{args.book}: OK — {len(data.periods)} periods, {len(data.materials)} materials, "
-        f"{len(data.sectors)} sectors, {len(data.offers)} offers, {len(data.caps)} caps, "
-        f"{len(data.scenario_names)} scenarios"
+        f"{args.book}: OK — {listed}"
+        + (f" ({weighted} with a probability, for 'ree-plan hedge')" if weighted else "")
     )
     return EXIT_OK
 

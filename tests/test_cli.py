@@ -268,3 +268,12 @@ def test_terminal_cost_parts_add_up_with_penalties_named(tmp_path: Path, run_cli
     parts = re.search(r"\((.*)\)", line).group(1)
     numbers = [float(x.replace(",", "")) for x in re.findall(r"\d[\d,]*", parts)]
     assert sum(numbers) == pytest.approx(40_600_000)
+
+
+def test_check_counts_in_words_and_version(run_cli):
+    code, out, _ = run_cli("check", EXAMPLES / "small-example.xlsx")
+    assert code == 0
+    assert "1 material, 2 sectors, 4 offers, 2 caps, 1 scenario (1 with a probability" in out
+    with pytest.raises(SystemExit) as done:
+        run_cli("--version")
+    assert done.value.code == 0
