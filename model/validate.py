@@ -63,7 +63,9 @@ def _shape(label: str) -> str:
 
 
 def _hint(value: Any, names: Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(value), list(names), n=1, cutoff=0.6)
+    # Names read from a sheet can be blank (NaN) where a column is missing: no hint from those.
+    known = [n for n in names if isinstance(n, str)]
+    close = difflib.get_close_matches(str(value), known, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
@@ -342,12 +344,12 @@ def _demand(
     if table.present:
         for p in periods:
             if p not in seen:
-                c.issues.append(
+                c.issues.append(  # DESIGN §1: a period with no column is an error
                     Issue(
                         "Demand",
                         "1",
-                        f"no column for period '{p}'; its demand is taken as 0",
-                        WARNING,
+                        f"no column for period '{p}'; add a column headed '{p}' in row 1 "
+                        "with the tonnes as numbers (blank cells are 0)",
                     )
                 )
     df = table.df

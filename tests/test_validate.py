@@ -224,3 +224,23 @@ def test_warnings_do_not_stop(tmp_path: Path):
     assert "Materials!B2" in text and "above its max stock" in text
     assert "Suppliers!H4" in text and "outside the planning horizon" in text
     assert "Caps!F2" in text and "never bind" in text
+
+
+def test_a_period_without_a_demand_column_is_an_error(tmp_path: Path):
+    """DESIGN §1: read as zero demand before, silently (only a warning)."""
+    rows = small_rows()
+    for d in rows["Demand"]:
+        d.pop("2027-Q2")
+    errs = errors_of(tmp_path, rows)
+    assert any("Demand!1" in e and "no column for period '2027-Q2'" in e for e in errs), errs
+
+
+def test_blank_names_do_not_break_the_did_you_mean_hint(tmp_path: Path):
+    """Suppliers with blank mine countries while Caps and Scenarios name one: a list of every
+    problem (exit 2), not a TypeError from the 'did you mean' hint."""
+    rows = small_rows()
+    for s in rows["Suppliers"]:
+        s.pop("Mine country")
+    errs = errors_of(tmp_path, rows)
+    assert any(e.startswith("Suppliers!C2") and "blank" in e for e in errs), errs
+    assert any(e.startswith("Caps!C2") and "'China' is not a mine country" in e for e in errs)
