@@ -9,6 +9,7 @@ every problem with its ``Sheet!Cell``. Cross-sheet checks live in :mod:`model.va
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -423,12 +424,28 @@ def read_workbook(path: str | os.PathLike[str]) -> RawBook:
             [Issue(os.path.basename(path), "", f"cannot be opened as an .xlsx workbook ({exc})")]
         ) from None
     issues: list[Issue] = []
-    by_name = {_norm(n): n for n in wb.sheetnames}
+    by_name: dict[str, list[str]] = {}
+    for n in wb.sheetnames:  # hidden sheets too: a hidden near-copy must not stand in silently
+        by_name.setdefault(_norm(n), []).append(n)
     tables: dict[str, Table] = {}
     period_columns: list[tuple[str, str]] = []
     try:
         for spec in SHEETS:
-            actual = by_name.get(_norm(spec.name))
+            candidates = by_name.get(_norm(spec.name), [])
+            if len(candidates) > 1:
+                names = " and ".join(f"'{n}'" for n in candidates)
+                issues.append(
+                    Issue(
+                        spec.name,
+                        "",
+                        f"sheets {names} all read as the {spec.name} sheet (names match "
+                        "ignoring case and spaces); keep one: delete or rename the others "
+                        "(a hidden sheet counts too: Format > Sheet > Unhide in Excel)",
+                    )
+                )
+                tables[spec.name] = _empty_table(spec)
+                continue
+            actual = candidates[0] if candidates else None
             if actual is None:
                 if spec.required:
                     issues.append(
@@ -465,11 +482,40 @@ def _read_table(
     issues: list[Issue],
 ) -> tuple[Table, list[tuple[str, str]]]:
     positions: dict[str, int] = {}
+    known = {_norm(col.name): col.name for col in spec.columns}
     for i, h in enumerate(header):
         key = _norm(h)
-        for col in spec.columns:
-            if key == _norm(col.name) and col.name not in positions:
-                positions[col.name] = i
+        name = known.get(key)
+        if name is None:
+            continue
+        if name in positions:  # a second column for the same field would be ignored silently
+            issues.append(
+                Issue(
+                    spec.name,
+                    f"{get_column_letter(i + 1)}1",
+                    f"a second '{name}' column (the first is column "
+                    f"{get_column_letter(positions[name] + 1)}); keep one",
+                )
+            )
+        else:
+            positions[name] = i
+    # A header that is a near miss of a column not found (`Max stok (t)`) would drop that
+    # column silently; planners' own extra columns are far from every known name.
+    missing = {_norm(n): n for n in known.values() if n not in positions}
+    for i, h in enumerate(header):
+        key = _norm(h)
+        if not key or key in known or isinstance(h, dt.date | dt.datetime | int | float):
+            continue
+        close = difflib.get_close_matches(key, list(missing), n=1, cutoff=0.8)
+        if close:
+            issues.append(
+                Issue(
+                    spec.name,
+                    f"{get_column_letter(i + 1)}1",
+                    f"the header '{h}' is not a column ree-plan knows (did you mean "
+                    f"'{missing[close[0]]}'?); fix the spelling, or rename it if it is a note",
+                )
+            )
     letters = {name: get_column_letter(i + 1) for name, i in positions.items()}
     for col in spec.columns:
         if col.name not in positions and col.required:  # a missing optional column = blank

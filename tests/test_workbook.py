@@ -9,6 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import small_rows, write
 
 from model.issues import InputError
 from model.validate import load
@@ -110,3 +111,37 @@ def test_missing_file(tmp_path: Path):
     with pytest.raises(InputError) as exc:
         load(tmp_path / "nope.xlsx")
     assert "not found" in str(exc.value.issues[0])
+
+
+def test_a_hidden_near_copy_of_a_sheet_is_an_error(tmp_path: Path):
+    """A hidden 'Demand ' (trailing space, other numbers) beside the real Demand sheet used
+    to replace it silently (the small example's cost went from 26,920,000 to 32,376,000)."""
+    book = write(tmp_path / "b.xlsx", small_rows())
+    wb = openpyxl.load_workbook(book)
+    copy = wb.copy_worksheet(wb["Demand"])
+    copy.title = "Demand\u00a0"  # a non-breaking space
+    copy["C2"] = 999
+    copy.sheet_state = "hidden"
+    wb.save(book)
+    with pytest.raises(InputError) as exc:
+        load(book)
+    text = "\\n".join(str(i) for i in exc.value.errors)
+    assert "'Demand' and 'Demand\u00a0' all read as the Demand sheet" in text
+
+
+def test_duplicate_and_misspelt_headers_are_errors(tmp_path: Path):
+    book = write(tmp_path / "b.xlsx", small_rows())
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Suppliers"]
+    headers = {c.value: c.column_letter for c in ws[1] if c.value}
+    ws[f"{headers['Min purchase (t per period)']}1"] = "Min purchase (t/period)"
+    extra = ws.max_column + 1
+    ws.cell(1, extra, "Price (per kg)")
+    ws.cell(1, extra + 1, "Buyer's notes")  # a planner's own column: allowed
+    wb.save(book)
+    with pytest.raises(InputError) as exc:
+        load(book)
+    errs = [str(i) for i in exc.value.errors]
+    assert any("did you mean 'Min purchase (t per period)'" in e for e in errs), errs
+    assert any("a second 'Price (per kg)' column" in e for e in errs), errs
+    assert not any("Buyer's notes" in e for e in errs)
