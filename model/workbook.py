@@ -424,6 +424,23 @@ def read_workbook(path: str | os.PathLike[str]) -> RawBook:
             [Issue(os.path.basename(path), "", f"cannot be opened as an .xlsx workbook ({exc})")]
         ) from None
     issues: list[Issue] = []
+    sheets = set(wb.sheetnames)
+    if "Periods" not in sheets and (
+        {"Summary", "Allocation"} <= sheets or {"Overview", "Frontier"} <= sheets
+    ):
+        wb.close()
+        wf.close()
+        raise InputError(
+            [
+                Issue(
+                    os.path.basename(path),
+                    "",
+                    "this is a workbook written by ree-plan (a plan), not an input workbook; "
+                    "run ree-plan on the input it came from (a plan's Summary names it in "
+                    "'Input file')",
+                )
+            ]
+        )
     by_name: dict[str, list[str]] = {}
     for n in wb.sheetnames:  # hidden sheets too: a hidden near-copy must not stand in silently
         by_name.setdefault(_norm(n), []).append(n)

@@ -277,3 +277,12 @@ def test_check_counts_in_words_and_version(run_cli):
     with pytest.raises(SystemExit) as done:
         run_cli("--version")
     assert done.value.code == 0
+
+
+def test_a_plan_fed_back_as_input_is_one_message(tmp_path: Path, run_cli):
+    plan = tmp_path / "plan.xlsx"
+    assert run_cli("solve", EXAMPLES / "small-example.xlsx", "-o", plan)[0] == 0
+    code, _, err = run_cli("check", plan)
+    assert code == 2
+    assert "written by ree-plan (a plan), not an input workbook" in err
+    assert err.count("\n  ") == 1  # one problem, not one per missing sheet and cell
