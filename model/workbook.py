@@ -19,9 +19,15 @@ import openpyxl
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from model.issues import Issue
+from model.issues import WARNING, Issue
 
 _THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
+# A number typed as text is read only where its reading is certain (DESIGN §1): plain digits
+# with an optional decimal point, or commas grouping thousands. "1.500" (a European 1,500 or
+# 1.5?), "1,5", "1 500", "1.5 t" and "€60" are errors that show how to type them.
+_PLAIN = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)")
+_DOT_THOUSANDS = re.compile(r"[-+]?\d{1,3}(\.\d{3})+")
+HOW_TO_TYPE = "type it as a number (1500 or 1500.5; 1,500 and 1,234.5 are read too)"
 
 # Column kinds: what a cell must hold.
 TEXT = "text"  # a name; numbers and dates are turned into their label
@@ -343,13 +349,14 @@ def _convert(value: Any, fmt: str | None, col: Column) -> tuple[Any, str | None]
         text = str(value).strip()
         if col.kind == PERCENT and text.endswith("%"):
             text, percent_typed = text[:-1].strip(), False
+        what = "a percentage" if col.kind == PERCENT else "a number"
+        if _DOT_THOUSANDS.fullmatch(text):
+            return None, f"'{value}' is ambiguous (1.5 or 1500?); {HOW_TO_TYPE}"
         if _THOUSANDS.fullmatch(text):
             text = text.replace(",", "")
-        try:
-            number = float(text)
-        except ValueError:
-            what = "a percentage" if col.kind == PERCENT else "a number"
-            return None, f"'{value}' is not {what}"
+        elif not _PLAIN.fullmatch(text):
+            return None, f"'{value}' is not {what}; {HOW_TO_TYPE}"
+        number = float(text)
     if number != number or number in (float("inf"), float("-inf")):
         return None, f"'{value}' is not a finite number"
     if percent_typed:
@@ -608,6 +615,22 @@ def _cell(
         issues.append(Issue(sheet, where, f"'{col.name}' is blank; fill it in"))
         return None
     converted, problem = _convert(value, fmt, col)
+    if (
+        problem is None
+        and col.name in ("Max share (%)", "Change (%)")
+        and isinstance(value, int | float)
+        and not (fmt is not None and "%" in str(fmt))
+        and 0 < abs(converted) <= 1
+    ):
+        issues.append(
+            Issue(
+                sheet,
+                where,
+                f"'{col.name}' is {converted:g} %; if you meant {converted * 100:g} %, type "
+                f"{converted * 100:g} (or {converted * 100:g}%)",
+                WARNING,
+            )
+        )
     if problem is None and col.kind in (NUMBER, PERCENT):
         problem = _range_problem(converted, col)
         if problem is not None:

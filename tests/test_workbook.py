@@ -145,3 +145,38 @@ def test_duplicate_and_misspelt_headers_are_errors(tmp_path: Path):
     assert any("did you mean 'Min purchase (t per period)'" in e for e in errs), errs
     assert any("a second 'Price (per kg)' column" in e for e in errs), errs
     assert not any("Buyer's notes" in e for e in errs)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expect"),
+    [
+        ("1,500", 1500.0),
+        ("1,234.5", 1234.5),
+        ("1500", 1500.0),
+        ("1.500", "ambiguous (1.5 or 1500?)"),
+        ("1,5", "is not a number; type it as a number"),
+        ("1 500", "is not a number; type it as a number"),
+        ("1.5 t", "is not a number; type it as a number"),
+        ("€60", "is not a number; type it as a number"),
+    ],
+)
+def test_numbers_typed_as_text_are_read_only_when_certain(tmp_path: Path, typed, expect):
+    rows = small_rows()
+    rows["Suppliers"][0]["Capacity (t per period)"] = typed  # written as a text cell
+    book = write(tmp_path / "b.xlsx", rows)
+    if isinstance(expect, float):
+        data = load(book)
+        assert data.offers.loc[0, "capacity_t"] == pytest.approx(expect)
+        return
+    with pytest.raises(InputError) as exc:
+        load(book)
+    errs = [str(i) for i in exc.value.errors]
+    assert any(e.startswith("Suppliers!E2") and expect in e for e in errs), errs
+
+
+def test_a_share_of_0_6_in_a_plain_cell_gets_a_warning(tmp_path: Path):
+    rows = small_rows()
+    rows["Caps"][0]["Max share (%)"] = 0.6
+    data = load(write(tmp_path / "b.xlsx", rows))
+    text = [str(w) for w in data.warnings]
+    assert any(w.startswith("Caps!F2") and "if you meant 60 %" in w for w in text), text
