@@ -18,7 +18,7 @@ import pandas as pd
 
 from model.data import PlanData
 from model.issues import WARNING, InputError, Issue
-from model.workbook import SHEET_SPECS, RawBook, Table, read_workbook
+from model.workbook import MAX_NUMBER, SHEET_SPECS, RawBook, Table, read_workbook
 
 MINE, REFINE, SUPPLIER, MATERIAL, SECTOR = (
     "Mine country",
@@ -261,12 +261,12 @@ def _settings(c: _Checker, table: Table) -> dict[str, Any]:
             except ValueError:
                 c.error(table, "Value", row, f"'{name}' must be a number, not '{value}'")
                 continue
-            if not math.isfinite(number) or number <= 0:
+            if not math.isfinite(number) or number <= 0 or number > MAX_NUMBER:
                 c.error(
                     table,
                     "Value",
                     row,
-                    f"'{name}' must be a number greater than 0, "
+                    f"'{name}' must be a number greater than 0 and at most {MAX_NUMBER:g}, "
                     f"not '{value}'; leave it blank for none",
                 )
                 continue

@@ -364,8 +364,18 @@ def _convert(value: Any, fmt: str | None, col: Column) -> tuple[Any, str | None]
     return number, None
 
 
+# The largest magnitude a cell may hold. Costs are tonnes x 1000 x price, and HiGHS takes
+# 1e20 for infinity and struggles far below it: a demand of 1e30 made it refuse the matrices.
+MAX_NUMBER = 1e12
+
+
 def _range_problem(number: float, col: Column) -> str | None:
     unit = " %" if col.kind == PERCENT else ""
+    if abs(number) > MAX_NUMBER:
+        return (
+            f"is {number:g}, beyond what the solver can take; the largest accepted is "
+            f"{MAX_NUMBER:g}"
+        )
     if col.min is not None:
         if col.min_exclusive and number <= col.min:
             return f"must be greater than {col.min:g}{unit}, not {number:g}"
@@ -577,11 +587,12 @@ def _read_table(
         records["_row"].append(r)
         for col in spec.columns:
             i = positions.get(col.name)
-            v = values[i] if i is not None and i < len(values) else None
-            f = formats[i] if i is not None and i < len(formats) else None
-            records[col.name].append(
-                _cell(spec.name, letters.get(col.name, "?"), r, v, f, col, issues)
-            )
+            if i is None:  # a missing column is one error at the header, not one per row
+                records[col.name].append(col.default)
+                continue
+            v = values[i] if i < len(values) else None
+            f = formats[i] if i < len(formats) else None
+            records[col.name].append(_cell(spec.name, letters[col.name], r, v, f, col, issues))
         for key, i in period_pos:
             v = values[i] if i < len(values) else None
             f = formats[i] if i < len(formats) else None

@@ -180,3 +180,32 @@ def test_a_share_of_0_6_in_a_plain_cell_gets_a_warning(tmp_path: Path):
     data = load(write(tmp_path / "b.xlsx", rows))
     text = [str(w) for w in data.warnings]
     assert any(w.startswith("Caps!F2") and "if you meant 60 %" in w for w in text), text
+
+
+def test_numbers_beyond_the_solver_are_errors_at_their_cell(tmp_path: Path):
+    """A demand of 1e30 made HiGHS refuse the matrices (exit 1); now an input error."""
+    rows = small_rows()
+    rows["Demand"][0]["2027-Q1"] = 1e30
+    rows["Materials"][0]["Min cover (days)"] = 1e300
+    with pytest.raises(InputError) as exc:
+        load(write(tmp_path / "b.xlsx", rows))
+    errs = [str(i) for i in exc.value.errors]
+    assert any(e.startswith("Demand!C2") and "largest accepted is 1e+12" in e for e in errs)
+    assert any(e.startswith("Materials!C2") and "largest accepted" in e for e in errs), errs
+
+
+def test_a_deleted_required_column_is_one_error(tmp_path: Path):
+    rows = small_rows()
+    for p in rows["Periods"]:
+        p.pop("Days")
+    book = write(tmp_path / "b.xlsx", rows)
+    wb = openpyxl.load_workbook(book)
+    wb["Periods"].delete_cols(2)  # the Days column itself
+    wb.save(book)
+    with pytest.raises(InputError) as exc:
+        load(book)
+    errs = [str(i) for i in exc.value.errors]
+    assert [e for e in errs if e.startswith("Periods")] == [
+        "Periods!1: no 'Days' column; add a column headed 'Days' in row 1"
+    ], errs
+    assert not any("?" in e.split(":")[0] for e in errs)
