@@ -160,6 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # stdout was closed by its reader (`ree-plan solve ... | head`): what was written
+        # stays written; silence the interpreter's own flush at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # last resort: a clear line, not a traceback
         if os.environ.get("REE_PLAN_DEBUG"):
             raise

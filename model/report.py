@@ -446,6 +446,8 @@ def _target(path: str | os.PathLike[str], data: PlanData) -> Path:
     """The output path, refused when it is the input workbook; its folder made."""
     input_path = data.source
     out = Path(path)
+    if out.is_dir():
+        raise OutputError(f"{out} is a folder; give a file name, e.g. {out / 'plan.xlsx'}")
     if out.resolve() == Path(input_path).resolve() or (
         out.exists() and os.path.exists(input_path) and os.path.samefile(out, input_path)
     ):

@@ -423,6 +423,38 @@ class _Uncalculated:
 _UNCALCULATED = _Uncalculated()
 
 
+_ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"  # .xlsx is a zip; .xls and encrypted files OLE
+
+
+def _file_problem(path: str) -> str | None:
+    """What is wrong with ``path`` as an input file, in a planner's words (None: try it)."""
+    import stat
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "file not found; check the path"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror}); check the path and its permissions"
+    if stat.S_ISDIR(st.st_mode):
+        return "is a folder, not a workbook; give the path of an .xlsx file"
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
+        return "is not a regular file; give the path of an .xlsx file"
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror}); check its permissions"
+    if head == _OLE:
+        return (
+            "is an old .xls workbook or a password-protected one; open it in Excel or "
+            "LibreOffice, remove any password, and save it as an Excel workbook (.xlsx)"
+        )
+    if head != _ZIP:
+        return "is not an .xlsx workbook; save it from Excel or LibreOffice as .xlsx"
+    return None
+
+
 def read_workbook(path: str | os.PathLike[str]) -> RawBook:
     """Read every sheet of DESIGN §1 from ``path``; problems are collected, never raised.
 
@@ -431,14 +463,22 @@ def read_workbook(path: str | os.PathLike[str]) -> RawBook:
     from model.issues import InputError
 
     path = os.fspath(path)
+    problem = _file_problem(path)
+    if problem:
+        raise InputError([Issue(os.path.basename(path) or path, "", problem)])
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         wf = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except FileNotFoundError:
-        raise InputError([Issue(path, "", "file not found; check the path")]) from None
     except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
         raise InputError(
-            [Issue(os.path.basename(path), "", f"cannot be opened as an .xlsx workbook ({exc})")]
+            [
+                Issue(
+                    os.path.basename(path),
+                    "",
+                    f"cannot be read as an .xlsx workbook ({type(exc).__name__}); open it in "
+                    "Excel or LibreOffice and save it as an Excel workbook (.xlsx)",
+                )
+            ]
         ) from None
     issues: list[Issue] = []
     sheets = set(wb.sheetnames)

@@ -286,3 +286,29 @@ def test_a_plan_fed_back_as_input_is_one_message(tmp_path: Path, run_cli):
     assert code == 2
     assert "written by ree-plan (a plan), not an input workbook" in err
     assert err.count("\n  ") == 1  # one problem, not one per missing sheet and cell
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda p: p.write_bytes(b"Date,Tonnes\n"), "is not an .xlsx workbook"),
+        (
+            lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 60),
+            "old .xls workbook or a password",
+        ),
+        (lambda p: p.mkdir(), "is a folder"),
+        (lambda p: __import__("os").mkfifo(p), "is not a regular file"),
+    ],
+)
+def test_files_that_are_not_workbooks_say_what_to_do(tmp_path: Path, run_cli, make, words):
+    path = tmp_path / "book.xls"
+    make(path)
+    code, _, err = run_cli("check", path)  # a FIFO would block forever if opened
+    assert code == 2
+    assert words in err and "Traceback" not in err
+
+
+def test_output_folder_instead_of_file(tmp_path: Path, run_cli):
+    code, _, err = run_cli("solve", EXAMPLES / "small-example.xlsx", "-o", tmp_path)
+    assert code == 1
+    assert "is a folder; give a file name" in err and "unexpected" not in err
