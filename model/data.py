@@ -38,7 +38,8 @@ class PlanData:
     - ``materials``: index material; initial_t, min_cover_days, max_stock_t (NaN = none),
       holding_per_kg, max_draw_t (NaN = none), floor_penalty_per_kg (NaN = hard floor)
     - ``sectors``: index sector; penalty_per_kg
-    - ``demand``: material, sector, t, tonnes (only positive demand)
+    - ``demand``: material, sector, t, tonnes (only positive demand), penalty_per_kg (the
+      Demand row's own shortfall penalty; NaN = the sector's)
     - ``offers``: index o (0..); kind ("Suppliers"/"Recycling"), supplier, material, mine, refine,
       capacity_t, price_per_kg, min_purchase_t, first, last (period positions, inclusive)
     - ``alternatives``: material, sector, max_share (fraction 0..1), cost_per_kg

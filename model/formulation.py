@@ -132,7 +132,10 @@ def index_sets(data: PlanData) -> Indexes:
     )[["d", "material", "sector", "t", "max_share", "cost_per_kg"]]
     shortfall = (
         dem[["d", "material", "sector", "t"]].assign(
-            penalty_per_kg=dem["sector"].map(data.sectors["penalty_per_kg"]).to_numpy()
+            # the Demand row's own penalty where given, else its sector's (DESIGN §2)
+            penalty_per_kg=dem["penalty_per_kg"]
+            .fillna(dem["sector"].map(data.sectors["penalty_per_kg"]))
+            .to_numpy()
         )
         if data.allow_shortfall
         else dem.iloc[0:0][["d", "material", "sector", "t"]].assign(penalty_per_kg=0.0)

@@ -98,12 +98,17 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
     cover = cover.reindex(index=list(data.materials.index), columns=periods)
     cover = cover.reset_index()
 
-    short = plan.sheets["Shortfall"].groupby("Sector")["Tonnes"].sum()
+    sf = plan.sheets["Shortfall"]
+    # Each row at its own penalty: the Demand row's where given, else the sector's.
+    own = data.demand.drop_duplicates(["material", "sector"]).set_index(["material", "sector"])
+    own = own["penalty_per_kg"].reindex(pd.MultiIndex.from_frame(sf[["Material", "Sector"]]))
+    per_kg = own.to_numpy()
+    per_kg = np.where(np.isnan(per_kg), sf["Sector"].map(data.sectors["penalty_per_kg"]), per_kg)
+    sf = sf.assign(_penalty=sf["Tonnes"].to_numpy() * 1000 * per_kg)
+    short = sf.groupby("Sector")[["Tonnes", "_penalty"]].sum()
     shortfall = pd.DataFrame({"Sector": list(data.sectors.index)})
-    shortfall["Shortfall (t)"] = shortfall["Sector"].map(short).fillna(0.0)
-    shortfall["Penalty"] = (
-        shortfall["Shortfall (t)"] * 1000 * shortfall["Sector"].map(data.sectors["penalty_per_kg"])
-    )
+    shortfall["Shortfall (t)"] = shortfall["Sector"].map(short["Tonnes"]).fillna(0.0)
+    shortfall["Penalty"] = shortfall["Sector"].map(short["_penalty"]).fillna(0.0)
 
     mv = plan.sheets.get("Marginal values")
     conc = plan.sheets["Concentration"]

@@ -365,12 +365,15 @@ def _demand(
                     "sector": df["Sector"],
                     "t": i,
                     "tonnes": df[key].astype(float),
+                    "penalty_per_kg": df["Shortfall penalty (per kg)"].astype(float),
                     "row": df["_row"],
                 }
             )
         )
     if not frames:
-        return pd.DataFrame({"material": [], "sector": [], "t": [], "tonnes": [], "row": []})
+        return pd.DataFrame(
+            {"material": [], "sector": [], "t": [], "tonnes": [], "penalty_per_kg": [], "row": []}
+        )
     long = pd.concat(frames, ignore_index=True)
     ok = (long["tonnes"] > 0) & long["material"].isin(materials) & long["sector"].isin(sectors)
     long = long[ok].drop_duplicates(["material", "sector", "t"])
@@ -738,10 +741,10 @@ def _warnings(
             f"({r['max_stock_t']:g} t); the plan must draw it down in the first period",
         )
     cheapest = offers.groupby("material")["price_per_kg"].min()
-    uses = demand[["material", "sector"]].drop_duplicates()
-    for m, k in uses.itertuples(index=False):
+    uses = demand[["material", "sector", "penalty_per_kg"]].drop_duplicates(["material", "sector"])
+    for m, k, own in uses.itertuples(index=False):
         if m in cheapest.index and k in sectors.index:
-            penalty = sectors.at[k, "penalty_per_kg"]
+            penalty = own if np.isfinite(own) else sectors.at[k, "penalty_per_kg"]
             if np.isfinite(penalty) and penalty <= cheapest[m]:
                 c.warn(
                     sec_table,

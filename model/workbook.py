@@ -162,7 +162,18 @@ SHEETS: tuple[SheetSpec, ...] = (
     SheetSpec(
         "Demand",
         True,
-        (Column("Sector", TEXT), Column("Material", TEXT)),
+        (
+            Column("Sector", TEXT),
+            Column("Material", TEXT),
+            _opt(
+                "Shortfall penalty (per kg)",
+                min=0,
+                min_exclusive=True,
+                unit="currency/kg",
+                help="This row's penalty per kg short, instead of the sector's (a sector's"
+                " terbium can be worth more than its NdPr); blank = the sector's",
+            ),
+        ),
         key=("Sector", "Material"),
         help="Demand in tonnes: one row per sector and material, one column per period.",
     ),

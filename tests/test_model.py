@@ -379,3 +379,43 @@ def test_post_solve_check_catches_a_lot_drawn_beyond_what_it_got(tmp_path: Path)
     alloc.loc[drawn, "_offer"] = 2
     problems = plan_problems(out.built, out.plan)
     assert any("more drawn from the Stockpile lot of MP Materials" in p for p in problems)
+
+
+def test_a_demand_rows_own_shortfall_penalty(tmp_path: Path):
+    """Defense needs 20 t NdPr (50/kg) and 1 t Tb (1,000/kg); the budget, 1,000,000 a period,
+    buys one of them. The sector's penalty is 2,000/kg; Tb's row says 50,000/kg. Per unit of
+    budget, NdPr avoids 2,000/50 = 40 of penalty and Tb 50,000/1,000 = 50: buy the 1 t of Tb,
+    leave 20 t NdPr short: 1,000,000 + 20 x 2,000,000 = 41,000,000. Without Tb's own penalty
+    (2,000/kg: 2 per unit) the plan buys NdPr and leaves Tb short: 3,000,000."""
+    rows = toy(
+        {"P1": 90},
+        {("Defense", "NdPr"): [20], ("Defense", "Tb"): [1]},
+        [
+            {
+                "Supplier": "N",
+                "Material": "NdPr",
+                "Capacity (t per period)": 100,
+                "Price (per kg)": 50,
+            },
+            {
+                "Supplier": "T",
+                "Material": "Tb",
+                "Capacity (t per period)": 100,
+                "Price (per kg)": 1000,
+            },
+        ],
+        sectors={"Defense": 2000},
+        Settings=[{"Setting": "Budget per period", "Value": 1_000_000}],
+    )
+    plain = solved(tmp_path, rows)
+    assert plain.solution.objective == pytest.approx(3_000_000)
+    tb = next(r for r in rows["Demand"] if r["Material"] == "Tb")
+    tb["Shortfall penalty (per kg)"] = 50_000
+    own = solved(tmp_path, rows)
+    assert own.solution.objective == pytest.approx(41_000_000)
+    short = own.plan.sheets["Shortfall"].set_index("Material")["Tonnes"]
+    assert short.to_dict() == pytest.approx({"NdPr": 20})
+    from model.overview import build_overview
+
+    ov = build_overview(own.built.data, own.plan)
+    assert ov.shortfall.set_index("Sector").at["Defense", "Penalty"] == pytest.approx(40_000_000)

@@ -244,3 +244,13 @@ def test_blank_names_do_not_break_the_did_you_mean_hint(tmp_path: Path):
     errs = errors_of(tmp_path, rows)
     assert any(e.startswith("Suppliers!C2") and "blank" in e for e in errs), errs
     assert any(e.startswith("Caps!C2") and "'China' is not a mine country" in e for e in errs)
+
+
+def test_a_demand_rows_penalty_must_be_above_zero(tmp_path: Path):
+    rows = small_rows()
+    rows["Demand"][0]["Shortfall penalty (per kg)"] = 0
+    errs = errors_of(tmp_path, rows)
+    assert any(
+        e.startswith("Demand!C2") and "'Shortfall penalty (per kg)' must be greater than 0" in e
+        for e in errs
+    ), errs
