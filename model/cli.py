@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -129,8 +131,24 @@ def default_out(book: str, suffix: str) -> Path:
     return Path("outputs") / f"{Path(book).stem}-{suffix}.xlsx"
 
 
+def _stop_on_signal(signum: int, frame: Any) -> None:
+    """SIGTERM/SIGHUP: leave like Ctrl-C, through every ``finally`` (temporary files go)."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if threading.current_thread() is not threading.main_thread():  # signals are main-only
+        return _main(args)
+    previous = {sig: signal.signal(sig, _stop_on_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return _main(args)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         if args.command == "check":
             return _check(args)

@@ -15,8 +15,10 @@ there whole or not at all; never over the input workbook.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.utility import xl_col_to_name
 
 from model.data import PlanData
@@ -455,18 +458,44 @@ def _target(path: str | os.PathLike[str], data: PlanData) -> Path:
             f"refusing to write the plan over the input workbook {input_path}; "
             "choose another path with -o"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot make the folder {out.parent}: {_why(exc)}") from None
     return out
 
 
+def _why(exc: BaseException) -> str:
+    """A failed write in a planner's words."""
+    err = getattr(exc, "errno", None)
+    if err is None and exc.__context__ is not None:  # XlsxWriter wraps the OSError
+        err = getattr(exc.__context__, "errno", None)
+    return {
+        errno.ENOSPC: "the disk is full; free some space or write elsewhere with -o",
+        errno.EACCES: "the folder is not writable; write elsewhere with -o",
+        errno.EROFS: "the folder is read-only; write elsewhere with -o",
+        errno.ENAMETOOLONG: "the file name is too long; choose a shorter one with -o",
+    }.get(err, str(exc))
+
+
 def _atomic(out: Path, currency: str, fill: Any) -> Path:
-    """Write a workbook through ``fill(wb, fm)`` into a temporary file, renamed into place."""
+    """Write a workbook through ``fill(wb, fm)`` into a temporary file, renamed into place.
+
+    XlsxWriter's own temporary files go to a folder of ours, removed on every way out (an
+    error, a full disk, Ctrl-C, or SIGTERM/SIGHUP, which the command line turns into an exit
+    that runs this ``finally``); so is the half-written file. Nothing is left behind."""
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True})
-        fill(wb, _Formats(wb, currency))
-        wb.close()
-        os.replace(tmp, out)
+        with tempfile.TemporaryDirectory(prefix="ree-plan-") as scratch:
+            wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "tmpdir": scratch})
+            try:
+                fill(wb, _Formats(wb, currency))
+                wb.close()
+            finally:
+                wb.fileclosed = True  # a failed close must not be retried at garbage collection
+            os.replace(tmp, out)
+    except (OSError, FileCreateError) as exc:
+        raise OutputError(f"{out}: {_why(exc)}") from None
     finally:
         if tmp.exists():
             tmp.unlink()

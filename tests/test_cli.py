@@ -312,3 +312,40 @@ def test_output_folder_instead_of_file(tmp_path: Path, run_cli):
     code, _, err = run_cli("solve", EXAMPLES / "small-example.xlsx", "-o", tmp_path)
     assert code == 1
     assert "is a folder; give a file name" in err and "unexpected" not in err
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "words"),
+    [
+        (lambda: (_ for _ in ()).throw(OSError(28, "No space left on device")), 1, "disk is full"),
+        (lambda: __import__("os").kill(__import__("os").getpid(), 15), 1, "interrupted"),
+    ],
+)
+def test_a_fault_mid_write_leaves_nothing_behind(
+    tmp_path: Path, run_cli, monkeypatch, fault, code, words
+):
+    """A full disk, or SIGTERM, while the plan's tables are written: a one-line message, no
+    plan, no half-written file, no XlsxWriter temporary files."""
+    import tempfile
+
+    import model.report as report
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    real = report._write_table
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:  # the third table: XlsxWriter has files open by then
+            fault()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(report, "_write_table", failing)
+    out_dir = tmp_path / "out"
+    c, _, err = run_cli("solve", EXAMPLES / "small-example.xlsx", "-o", out_dir / "plan.xlsx")
+    assert c == code and words in err, err
+    assert "Traceback" not in err
+    assert list(out_dir.iterdir()) == []
+    assert list(scratch.iterdir()) == []
