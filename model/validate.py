@@ -171,6 +171,7 @@ def validate(book: RawBook) -> PlanData:
         c, t["Scenarios"], offers, materials.index, sectors.index, period_index, len(periods)
     )
     _warnings(c, materials, sectors, demand, offers)
+    _cap_warnings(c, caps, offers, demand)
 
     errors = [i for i in c.issues if i.severity != WARNING]
     if errors:
@@ -721,6 +722,38 @@ def _probabilities(c: _Checker, table: Table) -> None:
                 f"scenario '{name}' has probability {first:g} % in row {first_row} and "
                 f"{value:g} % here; give one value (or leave the other rows blank)",
             )
+
+
+def _cap_warnings(
+    c: _Checker, caps: pd.DataFrame, offers: pd.DataFrame, demand: pd.DataFrame
+) -> None:
+    """An EACH cap whose share, times the number of groups that offer a material, is below
+    100 % leaves part of the demand unbuyable: the optimum is then shortfall (or infeasible),
+    with the cap the reason. Say so before any solve."""
+    column = {MINE: "mine", REFINE: "refine", SUPPLIER: "supplier"}
+    wanted = set(demand["material"])
+    for r in caps.itertuples():
+        if r.group != EACH or r.max_share >= 1.0:
+            continue
+        if r.material == EACH:
+            sets = [[m] for m in sorted(wanted)]
+        elif r.material == ALL:
+            sets = [sorted(wanted)]
+        else:
+            sets = [[r.material]] if r.material in wanted else []
+        for ms in sets:
+            groups = offers.loc[offers["material"].isin(ms), column[r.basis]].nunique()
+            if groups and groups * r.max_share < 1.0 - 1e-9:
+                what = ms[0] if len(ms) == 1 else "the materials together"
+                c.warn(
+                    c.t["Caps"],
+                    "Max share (%)",
+                    int(r.row),
+                    f"cap '{r.rule}' lets each {r.basis.lower()} give at most "
+                    f"{r.max_share * 100:g} %, and only {groups} offer {what}: at most "
+                    f"{groups * r.max_share * 100:g} % of it can be bought, the rest goes "
+                    "short; raise the share or add offers",
+                )
 
 
 def _warnings(

@@ -254,3 +254,15 @@ def test_a_demand_rows_penalty_must_be_above_zero(tmp_path: Path):
         e.startswith("Demand!C2") and "'Shortfall penalty (per kg)' must be greater than 0" in e
         for e in errs
     ), errs
+
+
+def test_caps_that_leave_demand_unbuyable_get_a_warning(tmp_path: Path):
+    """Three mine countries offer NdPr (China, Australia, USA): at 30 % each, 90 % at most."""
+    rows = small_rows()
+    rows["Caps"][0].update({"Group": "EACH", "Max share (%)": 30})
+    text = warnings_of(tmp_path, rows)
+    assert any(
+        w.startswith("Caps!F2") and "only 3 offer NdPr oxide: at most 90 %" in w for w in text
+    ), text
+    rows["Caps"][0]["Max share (%)"] = 34  # 3 x 34 = 102 %: buyable
+    assert not any("can be bought" in w for w in warnings_of(tmp_path, rows))
