@@ -83,7 +83,7 @@ CASES = [
         "Demand!A2",
         "did you mean 'Automotive'",
     ),
-    ("negative demand", _set("Demand", 0, "2027-Q2", -1), "Demand!D2", "at least 0"),
+    ("negative demand", _set("Demand", 0, "2027-Q2", -1), "Demand!E2", "at least 0"),
     ("negative stock", _set("Materials", 0, "Initial stock (t)", -3), "Materials!B2", "at least 0"),
     ("bad basis word", _set("Caps", 0, "Basis", "Country"), "Caps!B2", "not a basis"),
     ("cap group unknown", _set("Caps", 0, "Group", "Chna"), "Caps!C2", "did you mean 'China'"),

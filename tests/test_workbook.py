@@ -104,7 +104,9 @@ def test_not_a_workbook(tmp_path: Path):
     path.write_text("not a spreadsheet")
     with pytest.raises(InputError) as exc:
         load(path)
-    assert "cannot be opened" in str(exc.value.issues[0])
+    assert "is not an .xlsx workbook; save it from Excel or LibreOffice as .xlsx" in str(
+        exc.value.issues[0]
+    )
 
 
 def test_missing_file(tmp_path: Path):
@@ -190,7 +192,7 @@ def test_numbers_beyond_the_solver_are_errors_at_their_cell(tmp_path: Path):
     with pytest.raises(InputError) as exc:
         load(write(tmp_path / "b.xlsx", rows))
     errs = [str(i) for i in exc.value.errors]
-    assert any(e.startswith("Demand!C2") and "largest accepted is 1e+12" in e for e in errs)
+    assert any(e.startswith("Demand!D2") and "largest accepted is 1e+12" in e for e in errs)
     assert any(e.startswith("Materials!C2") and "largest accepted" in e for e in errs), errs
 
 
