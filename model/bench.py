@@ -322,13 +322,12 @@ def _highs_alone(lp_file: Path) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _clean(tmp: Path, out: Path, keep: str | None) -> None:
-    """Remove the bench's temporary files (all but a kept plan)."""
+def _clean(tmp: Path, kept: Path | None = None) -> None:
+    """Remove the bench's temporary files and folder, all but a plan asked to be ``kept``."""
     for p in tmp.iterdir():
-        if p != out:
+        if p != kept:
             p.unlink()
-    if not keep:
-        out.unlink(missing_ok=True)
+    if kept is None or kept.parent != tmp:
         os.rmdir(tmp)
     gc.collect()
 
@@ -430,7 +429,7 @@ def run_hedge_bench(size: str, n: int, keep: str | None = None) -> dict[str, Any
         "hedge_objective": res.summary["Hedge objective"],
         "value_of_hedging": res.summary["Value of hedging"],
     }
-    _clean(tmp, out, keep)
+    _clean(tmp, out if keep else None)
     return result
 
 
@@ -493,9 +492,7 @@ def run_frontier_bench(size: str, workers: int = 0) -> dict[str, Any]:
                 "dask_total_cost": parallel["Total cost"].tolist(),
             }
         )
-    for p in tmp.iterdir():
-        p.unlink()
-    os.rmdir(tmp)
+    _clean(tmp)
     return result
 
 
@@ -594,5 +591,5 @@ def run_bench(size: str, keep: str | None = None, ranging: str = "Auto") -> dict
         "scenarios": len(data.scenario_names),
         "objective": sol.objective,
     }
-    _clean(tmp, out, keep)
+    _clean(tmp, out if keep else None)
     return result

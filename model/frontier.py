@@ -30,7 +30,7 @@ import pandas as pd
 
 from model.data import PlanData
 from model.issues import InputError, Issue
-from model.results import TOL
+from model.results import TOL, bought, shortfall_tonnes
 
 CAP, COVER = "cap", "cover"
 
@@ -122,23 +122,13 @@ def _build_data(data: PlanData, sweep: Sweep) -> PlanData:
 
 def largest_shares(data: PlanData, plan: Any, basis: str) -> dict[str, float]:
     """Per material: the largest share (%) of one group of ``basis`` in what was bought."""
-    column = {"Mine country": "Mine country", "Refine country": "Refine country"}.get(basis)
-    pur = plan.sheets["Purchases"]
-    rec = plan.sheets["Recycling"]
-    rec = rec.assign(**{"Mine country": rec["Country"], "Refine country": rec["Country"]})
-    rec = rec.rename(columns={"Stream": "Supplier", "Tonnes": "Total (t)"})
-    key = column or "Supplier"
-    both = pd.concat(
-        [pur[["Material", key, "Total (t)"]], rec[["Material", key, "Total (t)"]]],
-        ignore_index=True,
-    )
+    key = basis if basis in ("Mine country", "Refine country") else "Supplier"
+    both = bought(plan)
     out = {}
     for m in data.materials.index:
         g = both[both["Material"] == m]
-        total = g["Total (t)"].sum()
-        out[m] = (
-            float(g.groupby(key)["Total (t)"].sum().max() / total * 100) if total > TOL else None
-        )
+        total = g["Tonnes"].sum()
+        out[m] = float(g.groupby(key)["Tonnes"].sum().max() / total * 100) if total > TOL else None
     return out
 
 
@@ -157,7 +147,7 @@ def evaluate(
     from model.results import extract
     from model.run import SOLVER
     from model.scenarios import factors
-    from model.solve import OPTIMAL, fix_before, hand_over, push_numbers, run, unfix
+    from model.solve import OPTIMAL, hand_over, push_numbers, run, run_followed
 
     names = data.scenario_names
     probs = data.probabilities
@@ -225,14 +215,9 @@ def evaluate(
         stress_costs = {}
         for n in names:
             f = scen_f[n]
-            push_numbers(handle, numbers(dp, idx, f))
-            fix_before(handle, sol.values, f.first)
-            st = run(handle)
-            unfix(handle)
+            st = run_followed(handle, numbers(dp, idx, f), sol.values, f.first)
             if st.status == OPTIMAL:
-                short = float(
-                    np.where(st.values["shortfall"] < TOL, 0.0, st.values["shortfall"]).sum()
-                )
+                short = shortfall_tonnes(st.values)
                 row[f"{n} extra cost"] = st.objective - sol.objective
                 row[f"{n} extra shortfall (t)"] = short - base_short
                 stress_costs[n] = st.objective

@@ -42,7 +42,7 @@ from model.data import PlanData
 from model.explain import describe_col, describe_row, row_keys
 from model.formulation import MOVE_COST_PER_T, Built, Numbers, build_model, numbers
 from model.issues import InputError, Issue
-from model.results import Plan, extract
+from model.results import Plan, bought, extract
 from model.scenarios import factors
 from model.solve import (
     INFEASIBLE,
@@ -225,7 +225,7 @@ def hedge_data(data: PlanData) -> HedgeResult:
     release_memory()
 
     t0 = time.perf_counter()
-    result = _results(data, b, ext["copies"], x, h_star, stress, w, a)
+    result = _results(data, b, ext["copies"], ext["col"], x, h_star, stress, w, a)
     result.detail = "" if final.status == OPTIMAL else f"second pass: {final.detail}"
     if result.plan is not None:
         result.plan.summary["Second pass"] = (
@@ -338,6 +338,7 @@ def _extensive(data: PlanData, b: Built, wanted: list[tuple[str, float, int]]) -
         tidy[c.colmap[moves]] = MOVE_COST_PER_T
     return {
         "copies": copies,
+        "col": st.col,  # family -> columns of the single model (what each copy maps)
         "objective": obj,
         "tidy": tidy,
         "lower": lower_a,
@@ -450,6 +451,7 @@ def _results(
     data: PlanData,
     b: Built,
     copies: list[Copy],
+    col: dict[str, np.ndarray],
     x: np.ndarray,
     h_star: float,
     stress: Any,
@@ -459,16 +461,12 @@ def _results(
     from model.run import SOLVER, plan_problems
 
     idx = b.idx
-    offsets, off = {}, 0
-    for family, vb in b.var_blocks.items():
-        offsets[family] = np.arange(off, off + len(vb.lb))
-        off += len(vb.lb)
     plans: dict[str, Plan] = {}
     costs, shorts = [], []
     problems: list[str] = []
     for c in copies:
         xs = x[c.colmap]
-        values = {f: xs[pos] for f, pos in offsets.items()}
+        values = {f: xs[pos] for f, pos in col.items()}
         cost = float(c.cost @ xs)
         plan = extract(data, idx, c.num, values, cost, c.name, SOLVER, 0.0)
         b.num = c.num
@@ -617,12 +615,8 @@ def _now(bought: pd.DataFrame, shared: list[str]) -> pd.DataFrame:
 
 
 def _bought(plan: Plan) -> pd.DataFrame:
-    """Purchases and recycling of a plan in one table: Supplier, Material, Period, Tonnes,
-    Cost, _t (a recycling stream's name stands in the Supplier column)."""
-    pur = plan.sheets["Purchases"].rename(columns={"Total (t)": "Tonnes"})
-    rec = plan.sheets["Recycling"].rename(columns={"Stream": "Supplier"})
-    cols = ["Supplier", "Material", "Period", "Tonnes", "Cost", "_t"]
-    out = pd.concat([pur[cols], rec[cols]], ignore_index=True)
+    """What a plan buys (:func:`model.results.bought`), in period, material, supplier order."""
+    out = bought(plan)[["Supplier", "Material", "Period", "Tonnes", "Cost", "_t"]]
     return out.sort_values(["_t", "Material", "Supplier"], kind="stable").reset_index(drop=True)
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from model.data import PlanData
 from model.results import COST_ROWS, Plan
+from model.results import bought as all_bought
 
 
 @dataclass
@@ -22,30 +23,6 @@ class Overview:
     at_capacity: pd.DataFrame  # Supplier, Material, Periods at capacity, value of +1 t
     mix: dict[str, pd.DataFrame]  # material -> period x refine country (t bought)
     stock: dict[str, pd.DataFrame]  # material -> period x [Closing (t), Floor (t)]
-
-
-def _bought(plan: Plan) -> pd.DataFrame:
-    pur = plan.sheets["Purchases"]
-    rec = plan.sheets["Recycling"]
-    return pd.concat(
-        [
-            pur[
-                [
-                    "Supplier",
-                    "Material",
-                    "Mine country",
-                    "Refine country",
-                    "Period",
-                    "_t",
-                    "Total (t)",
-                ]
-            ].rename(columns={"Total (t)": "t_"}),
-            rec.assign(**{"Mine country": rec["Country"], "Refine country": rec["Country"]}).rename(
-                columns={"Stream": "Supplier", "Tonnes": "t_"}
-            )[["Supplier", "Material", "Mine country", "Refine country", "Period", "_t", "t_"]],
-        ],
-        ignore_index=True,
-    )
 
 
 def _cap_for(data: PlanData, basis: str, country: str, material: str) -> float:
@@ -67,7 +44,7 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
     )
     cost["Share (%)"] = cost["Value"] / total * 100 if total else np.nan
 
-    bought = _bought(plan)
+    bought = all_bought(plan).rename(columns={"Tonnes": "t_"})
     periods = list(data.periods)
     conc_rows = []
     for m in data.materials.index:
@@ -134,15 +111,7 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
     )
     wide.columns = [f"{p} (t)" for p in wide.columns]
     wide["Total (t)"] = wide.sum(axis=1)
-    spend = pd.concat(
-        [
-            plan.sheets["Purchases"][["Supplier", "Material", "Cost"]],
-            plan.sheets["Recycling"].rename(columns={"Stream": "Supplier"})[
-                ["Supplier", "Material", "Cost"]
-            ],
-        ]
-    )
-    per_offer = spend.groupby(["Supplier", "Material"])["Cost"].sum().reset_index()
+    per_offer = bought.groupby(["Supplier", "Material"])["Cost"].sum().reset_index()
     wide = wide.reset_index().merge(per_offer, on=["Supplier", "Material"], how="left")
     buy = wide.sort_values("Cost", ascending=False).reset_index(drop=True)
 

@@ -38,6 +38,23 @@ class Plan:
         return df[[c for c in df.columns if not c.startswith("_")]]
 
 
+def bought(plan: Plan) -> pd.DataFrame:
+    """Purchases and recycling of a plan in one table: Supplier, Material, Mine country,
+    Refine country, Period, _t, Tonnes, Cost (a recycling stream's name stands in the Supplier
+    column, its Country in both country columns)."""
+    cols = ["Supplier", "Material", "Mine country", "Refine country", "Period", "_t", "Tonnes"]
+    pur = plan.sheets["Purchases"].rename(columns={"Total (t)": "Tonnes"})
+    rec = plan.sheets["Recycling"]
+    rec = rec.assign(**{"Mine country": rec["Country"], "Refine country": rec["Country"]})
+    rec = rec.rename(columns={"Stream": "Supplier"})
+    return pd.concat([pur[[*cols, "Cost"]], rec[[*cols, "Cost"]]], ignore_index=True)
+
+
+def shortfall_tonnes(values: dict[str, np.ndarray]) -> float:
+    """Tonnes short in a solution, solver noise below :data:`TOL` left out."""
+    return float(_clean(values["shortfall"]).sum())
+
+
 def _clean(v: np.ndarray) -> np.ndarray:
     return np.where(np.abs(v) < TOL, 0.0, v)
 

@@ -31,18 +31,17 @@ from model.data import PlanData
 from model.formulation import Built, build_model, numbers
 from model.marginals import RANGING, extract_marginals, ranging_summary, ranging_wanted
 from model.report import OutputError, Preface, write_plan
-from model.results import TOL, Plan, extract
+from model.results import Plan, extract, shortfall_tonnes
 from model.scenarios import factors
 from model.solve import (
     INFEASIBLE,
     OPTIMAL,
     Solution,
-    fix_before,
     push_numbers,
     release_memory,
     run,
+    run_followed,
     solve,
-    unfix,
 )
 from model.validate import load
 
@@ -141,13 +140,11 @@ def stress_data(
     rows, shorts, stocks, plans, resolve_s = [], [], [], {}, []
     for name in names:
         f = factors(data, name)
-        push_numbers(handle, numbers(data, b.idx, f))
-        fix_before(handle, base_values, f.first)
-        s = run(handle)
+        s = run_followed(handle, numbers(data, b.idx, f), base_values, f.first)
         resolve_s.append(s.highs_s)
         row: dict[str, Any] = {"Scenario": name, "From period": data.periods[f.first]}
         if s.status == OPTIMAL and not detail:
-            short_t = float(np.where(s.values["shortfall"] < TOL, 0.0, s.values["shortfall"]).sum())
+            short_t = shortfall_tonnes(s.values)
             row.update(
                 {
                     "Total cost": s.objective,
@@ -186,7 +183,6 @@ def stress_data(
             )
             row.update({f"{k} shortfall (t)": None for k in sectors})
             row["Status"] = s.status + (": " + " ".join(s.explanation[:4]) if s.explanation else "")
-        unfix(handle)
         if foresight:
             what_if = run(handle)
             resolve_s.append(what_if.highs_s)

@@ -510,6 +510,16 @@ def fix_before(handle: Handle, values: dict[str, np.ndarray], t0: int) -> None:
             h.changeColsBounds(len(cols), cols, v, v)
 
 
+def run_followed(handle: Handle, num: Numbers, values: dict[str, np.ndarray], t0: int) -> Solution:
+    """DESIGN §3's re-solve: the plan ``values`` followed before ``t0``, the numbers ``num``
+    (a scenario's) from then on; warm. The scenario's numbers stay loaded, the fixing goes."""
+    push_numbers(handle, num)
+    fix_before(handle, values, t0)
+    solution = run(handle)
+    unfix(handle)
+    return solution
+
+
 def unfix(handle: Handle) -> None:
     """Restore the column bounds recorded in the handle."""
     n = len(handle.col_lower)
