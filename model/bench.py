@@ -377,6 +377,7 @@ def run_hedge_bench(size: str, n: int, keep: str | None = None) -> dict[str, Any
     timings["validate_s"] = time.perf_counter() - t0
     res = hedge_data(data)
     if res.plan is None:
+        _clean(tmp)
         raise RuntimeError(f"bench hedge not solved: {res.status} {res.explanation[:3]}")
     timings.update(res.timings)
     out = Path(keep) if keep else tmp / "hedge.xlsx"
