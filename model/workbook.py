@@ -679,7 +679,7 @@ def _cell(
     converted, problem = _convert(value, fmt, col)
     if (
         problem is None
-        and col.name in ("Max share (%)", "Change (%)")
+        and col.name in ("Max share (%)", "Change (%)", "Probability (%)")
         and isinstance(value, int | float)
         and not (fmt is not None and "%" in str(fmt))
         and 0 < abs(converted) <= 1

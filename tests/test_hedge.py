@@ -523,3 +523,13 @@ def test_properties_on_a_generated_workbook(tmp_path: Path, size: str):
     )
     assert probs @ foresight <= s["Expected cost (hedged)"] * (1 + 1e-9)
     assert s["Second pass"].startswith("done")
+
+
+def test_a_probability_of_0_3_in_a_plain_cell_gets_a_warning(tmp_path: Path):
+    rows = small_rows()
+    rows["Scenarios"][0]["Probability (%)"] = 0.3
+    data = load(write(tmp_path / "b.xlsx", rows))
+    assert data.probabilities == {"China embargo in Q2": pytest.approx(0.003)}
+    assert any(
+        str(w).startswith("Scenarios!H2") and "if you meant 30 %" in str(w) for w in data.warnings
+    )
