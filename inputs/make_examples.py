@@ -99,6 +99,15 @@ def national_plan() -> dict[str, list[dict]]:
         offer("Solvay La Rochelle", tb, "Various", "France", 1, 2500),
         offer("Neo Sillamae", ndpr, "Various", "Estonia", 200, 90),
     ]
+    def stock(material, tonnes, mine, refine, supplier):
+        return {
+            "Material": material,
+            "Tonnes": tonnes,
+            "Mine country": mine,
+            "Refine country": refine,
+            "Supplier": supplier,
+        }
+
     recycling = [
         {
             "Stream": "Domestic magnet recycling",
@@ -138,7 +147,6 @@ def national_plan() -> dict[str, list[dict]]:
             # above the price of rebuying keep the reserve to the end of the horizon.
             {
                 "Material": ndpr,
-                "Initial stock (t)": 1200,
                 "Min cover (days)": 60,
                 "Max stock (t)": 3000,
                 "Holding cost (per kg per period)": 0.5,
@@ -146,7 +154,6 @@ def national_plan() -> dict[str, list[dict]]:
             },
             {
                 "Material": dy,
-                "Initial stock (t)": 80,
                 "Min cover (days)": 60,
                 "Max stock (t)": 250,
                 "Holding cost (per kg per period)": 2,
@@ -154,7 +161,6 @@ def national_plan() -> dict[str, list[dict]]:
             },
             {
                 "Material": tb,
-                "Initial stock (t)": 16,
                 "Min cover (days)": 60,
                 "Max stock (t)": 50,
                 "Holding cost (per kg per period)": 5,
@@ -169,6 +175,19 @@ def national_plan() -> dict[str, list[dict]]:
         ],
         "Demand": demand,
         "Suppliers": suppliers,
+        # The stockpile at the start, by origin (illustrative): mostly Chinese material bought
+        # before 2010, plus Lynas material since. The caps see each lot's origin, so the
+        # China-refined Dy and Tb cannot serve Defense.
+        "Initial stock": [
+            stock(ndpr, 800, "China", "China", "China Northern RE"),
+            stock(ndpr, 400, "Australia", "Malaysia", "Lynas"),
+            stock(dy, 50, "China", "China", "China Southern RE"),
+            stock(dy, 20, "Myanmar", "China", "Myanmar feed via China"),
+            stock(dy, 10, "Australia", "Malaysia", "Lynas"),
+            stock(tb, 10, "China", "China", "China Southern RE"),
+            stock(tb, 4, "Myanmar", "China", "Myanmar feed via China"),
+            stock(tb, 2, "Australia", "Malaysia", "Lynas"),
+        ],
         "Recycling": recycling,
         "Alternatives": [
             # Rare-earth-free motors (ferrite, induction) and Dy-lean magnets (grain-boundary

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from model.data import PlanData
-from model.formulation import Numbers
-from model.results import COST_ROWS, STOCKPILE, Plan
+from model.formulation import Numbers, lot_origins
+from model.results import COST_ROWS, STOCKPILE, Plan, lot_source
 
 ABS_TOL = 1e-4  # tonnes; HiGHS's feasibility tolerance is 1e-7 on scaled rows
 REL_TOL = 1e-6
@@ -177,6 +177,16 @@ def _check_stock(data: PlanData, num: Numbers, plan: Plan) -> list[str]:
                 f"more drawn from the {STOCKPILE} lot of "
                 f"{data.offers.at[o, 'supplier']} than was put in"
             )
+    # Lots held at the start (Materials Initial stock, Initial stock rows) give at most what
+    # they held.
+    held = lot_origins(data).assign(tonnes=0.0)
+    n_offers, n_mats = len(data.offers), len(data.materials)
+    held.iloc[n_offers : n_offers + n_mats, -1] = mats["unknown_initial_t"].to_numpy()
+    held.iloc[n_offers + n_mats :, -1] = data.stock_lots["tonnes"].to_numpy()
+    out = drawn[drawn["_src"] >= n_offers].groupby("_src")["Tonnes"].sum()
+    cap = held["tonnes"].reindex(out.index).to_numpy()
+    for lot in out.index[out.to_numpy() > cap + _tol(cap)]:
+        problems.append(f"more drawn from {lot_source(data, int(lot))} than it held")
     return problems
 
 
@@ -189,7 +199,20 @@ def _check_caps(data: PlanData, caps: pd.DataFrame, plan: Plan) -> list[str]:
     s = plan.sheets
     mat_code = {m: i for i, m in enumerate(data.materials.index)}
     sec_code = {k: i for i, k in enumerate(data.sectors.index)}
-    offer_mat = offers["material"].map(mat_code).to_numpy()
+    # Material and origin of every source, numbered as offers then lots (lot_origins).
+    source_mat = (
+        pd.concat(
+            [
+                offers["material"],
+                data.materials.index.to_series(),
+                data.stock_lots["material"],
+            ],
+            ignore_index=True,
+        )
+        .map(mat_code)
+        .to_numpy()
+    )
+    origins = lot_origins(data)
     bought = pd.concat(
         [
             s["Purchases"][["_o", "_t", "Total (t)"]].rename(columns={"Total (t)": "q"}),
@@ -197,10 +220,10 @@ def _check_caps(data: PlanData, caps: pd.DataFrame, plan: Plan) -> list[str]:
         ]
     )
     alloc = s["Allocation"]
-    received = alloc[alloc["_offer"] >= 0]
+    received = alloc[alloc["_src"] >= 0]
     received = pd.DataFrame(
         {
-            "_o": received["_offer"].to_numpy(),
+            "_o": received["_src"].to_numpy(),
             "_t": received["_t"].to_numpy(),
             "kc": received["Sector"].map(sec_code).to_numpy(),
             "q": received["Tonnes"].to_numpy(),
@@ -218,7 +241,7 @@ def _check_caps(data: PlanData, caps: pd.DataFrame, plan: Plan) -> list[str]:
     purchases = caps["purchases"].to_numpy().astype(bool)
     parts = []
     for mode, flows in ((True, bought), (False, received)):
-        flows = flows.assign(fm=offer_mat[flows["_o"].to_numpy()])
+        flows = flows.assign(fm=source_mat[flows["_o"].to_numpy()])
         on = ["_t"] if mode else ["_t", "kc"]
         these = inst[purchases == mode]
         # A named material joins on it; ALL (-1) takes every material of the period.
@@ -226,14 +249,15 @@ def _check_caps(data: PlanData, caps: pd.DataFrame, plan: Plan) -> list[str]:
         pooled = these[these["mc"] < 0].merge(flows, on=on)
         parts += [named[["c", "_o", "q"]], pooled[["c", "_o", "q"]]]
     terms = pd.concat(parts, ignore_index=True)
-    c, o, q = terms["c"].to_numpy(), terms["_o"].to_numpy(), terms["q"].to_numpy()
+    c, o, q = terms["c"].to_numpy(), terms["_o"].to_numpy(), np.array(terms["q"], dtype=float)
     in_group = np.zeros(len(terms), dtype=bool)
     columns = caps["column"].to_numpy()
     for column in np.unique(columns.astype(str)):
-        codes, uniques = pd.factorize(offers[column])
+        codes, uniques = pd.factorize(origins[column])
         group_code = pd.Index(uniques).get_indexer(caps["group"])
         sel = columns[c] == column
         in_group[sel] = codes[o[sel]] == group_code[c[sel]]
+        q[sel] = np.where(codes[o[sel]] >= 0, q[sel], 0.0)  # unknown origin: neither side
     total = np.bincount(c, weights=q, minlength=len(caps))
     group = np.bincount(c, weights=q * in_group, minlength=len(caps))
     over = np.flatnonzero(group > caps["share"].to_numpy() * total + _tol(total))

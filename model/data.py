@@ -6,7 +6,8 @@ Notation (used throughout the package):
 index  set                             meaning
 =====  ==============================  =========================================
 o      ``OFFERS``                      a Suppliers or Recycling row (an offer)
-L      ``LOTS``                        a stock lot: one per offer, plus ``initial``
+L      ``LOTS``                        a stock lot: one per offer, one per Initial stock
+                                       row, plus ``initial`` (origin unknown)
 m      ``MATERIALS``                   a rare earth material (oxide)
 k      ``SECTORS``                     a demand sector
 t      ``PERIODS``                     a planning period (0-based position)
@@ -35,8 +36,10 @@ class PlanData:
 
     Tables (all with a ``row`` column: the Excel row the record came from):
 
-    - ``materials``: index material; initial_t, min_cover_days, max_stock_t (NaN = none),
-      holding_per_kg, max_draw_t (NaN = none), floor_penalty_per_kg (NaN = hard floor)
+    - ``materials``: index material; initial_t (the whole opening stock), unknown_initial_t
+      (the part of it whose origin is unknown: the ``initial`` lot), min_cover_days,
+      max_stock_t (NaN = none), holding_per_kg, max_draw_t (NaN = none),
+      floor_penalty_per_kg (NaN = hard floor)
     - ``sectors``: index sector; penalty_per_kg
     - ``demand``: material, sector, t, tonnes (only positive demand), penalty_per_kg (the
       Demand row's own shortfall penalty; NaN = the sector's)
@@ -46,6 +49,8 @@ class PlanData:
     - ``caps``: rule, basis, group, material, sector, max_share (fraction), first, last
     - ``scenarios``: scenario, effect, basis, target, change (fraction, -1 = stops), first, last,
       probability (fraction, the scenario's chance of starting within the horizon; 0 = none)
+    - ``stock_lots``: index i (0..); material, tonnes, mine, refine, supplier (NaN = unknown):
+      the Initial stock sheet, one lot per row
     """
 
     source: str
@@ -67,6 +72,11 @@ class PlanData:
     warnings: list[Issue] = field(default_factory=list)
     risk_weight: float = 0.0  # w of DESIGN §5, 0..1
     risk_level: float = 0.9  # a of DESIGN §5, 0..<1
+    stock_lots: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {c: [] for c in ("material", "tonnes", "mine", "refine", "supplier", "row")}
+        )
+    )
 
     @property
     def scenario_names(self) -> list[str]:

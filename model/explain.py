@@ -53,7 +53,13 @@ def describe_row(b: Built, family: str, key: Any) -> str:
     if family == "stock":
         lot, t = key
         r = b.idx.lots.set_index("L").loc[lot]
-        origin = "initial stock" if r["offer"] < 0 else f"stock bought from {_offer(b, r['offer'])}"
+        if r["offer"] >= 0:
+            origin = f"stock bought from {_offer(b, r['offer'])}"
+        elif r["stock_row"] >= 0:
+            row = int(b.data.stock_lots["row"].iloc[int(r["stock_row"])])
+            origin = f"initial stock (Initial stock row {row})"
+        else:
+            origin = "initial stock"
         return f"- {r['material']} {origin}: what is put in, less what is drawn, in {p[t]}"
     if family == "floor":
         m, t = key

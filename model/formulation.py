@@ -27,11 +27,11 @@ from model.data import INITIAL, KG_PER_T, PlanData
 from model.scenarios import Factors
 
 _TOL = 1e-9  # a right-hand side this close to 0 is 0
-# Currency per tonne moved into or out of a stock lot: a tie-breaker, not a cost. One cent a
-# tonne is below any price a workbook holds (prices are per kg, so >= 1 per tonne in practice)
-# yet above HiGHS's tolerances; on the large benchmark the plan's true cost matched the exact
-# two-pass optimum to 1e-15 (relative). Costs reported exclude it (model.results).
-MOVE_COST_PER_T = 0.01
+# The handling tie-breaker per tonne moved into or out of a stock lot, as a share of the
+# smallest cost coefficient of the workbook (per tonne): it scales with the money unit, so the
+# plan is the same whether prices are in USD or million USD per kg (DESIGN §2), and it is a
+# millionth of any real cost difference per tonne. Costs reported exclude it (model.results).
+MOVE_COST_SHARE = 1e-6
 _BASIS_COLUMN = {"Mine country": "mine", "Refine country": "refine", "Supplier": "supplier"}
 
 
@@ -41,7 +41,7 @@ class Indexes:
 
     buy: pd.DataFrame  # o, t, material  -> Buy, ToStock (ToStock only where stockable)
     deliver: pd.DataFrame  # o, k, t, material, d (demand row)
-    lots: pd.DataFrame  # L, material, offer (-1 for initial), start, initial_t
+    lots: pd.DataFrame  # L, material, offer (-1 if none), start, initial_t, stock_row (-1 if none)
     stock: pd.DataFrame  # L, t, material
     to_stock: pd.DataFrame  # o, t, material (subset of buy)
     draw: pd.DataFrame  # L, k, t, material, offer, d
@@ -90,7 +90,8 @@ def index_sets(data: PlanData) -> Indexes:
     stockable = ~(mats["max_stock_t"] == 0)
     to_stock = buy[buy["material"].map(stockable).to_numpy()].reset_index(drop=True)
 
-    # Lots: one per offer that can stock, from its first period; one initial lot per material.
+    # Lots (numbered as in lot_origins): one per offer that can stock, from its first period;
+    # one per Initial stock row; one initial lot per material with stock of unknown origin.
     first_buy = to_stock.groupby("o")["t"].min()
     offer_lots = pd.DataFrame(
         {
@@ -99,19 +100,37 @@ def index_sets(data: PlanData) -> Indexes:
             "offer": first_buy.index.astype(int),
             "start": first_buy.to_numpy().astype(int),
             "initial_t": 0.0,
+            "stock_row": -1,
         }
     )
-    init = mats[mats["initial_t"] > 0]
+    unknown = mats["unknown_initial_t"].to_numpy() if "unknown_initial_t" in mats else None
+    if unknown is None:
+        unknown = mats["initial_t"].to_numpy()
     init_lots = pd.DataFrame(
         {
-            "L": len(offers) + np.flatnonzero(mats["initial_t"] > 0),
-            "material": init.index.to_numpy(),
+            "L": len(offers) + np.flatnonzero(unknown > 0),
+            "material": mats.index.to_numpy()[unknown > 0],
             "offer": -1,
             "start": 0,
-            "initial_t": init["initial_t"].to_numpy(),
+            "initial_t": unknown[unknown > 0],
+            "stock_row": -1,
         }
     )
-    lots = pd.concat([offer_lots, init_lots], ignore_index=True)
+    sl = data.stock_lots
+    sheet_lots = pd.DataFrame(
+        {
+            "L": len(offers) + len(mats) + np.arange(len(sl)),
+            "material": sl["material"].to_numpy(dtype=object),
+            "offer": -1,
+            "start": 0,
+            "initial_t": sl["tonnes"].to_numpy(dtype=float),
+            "stock_row": np.arange(len(sl)),
+        }
+    )
+    lots = pd.concat(
+        [x for x in (offer_lots, init_lots, sheet_lots) if len(x)] or [offer_lots],
+        ignore_index=True,
+    ).astype({"L": int, "offer": int, "start": int, "initial_t": float, "stock_row": int})
     span = (n - lots["start"]).to_numpy()
     l_rep = np.repeat(np.arange(len(lots)), span)
     stock = pd.DataFrame(
@@ -160,7 +179,7 @@ def index_sets(data: PlanData) -> Indexes:
     max_draw = draw_mt.assign(max_draw_t=draw_mt["material"].map(mats["max_draw_t"]).to_numpy())
     max_draw = max_draw[max_draw["max_draw_t"].notna()].reset_index(drop=True)
 
-    caps, cap_terms = _cap_instances(data, buy, deliver, draw)
+    caps, cap_terms = _cap_instances(data, buy, deliver, draw, lot_origins(data))
     budget_periods = (
         sorted(buy["t"].unique().tolist()) if data.budget_per_period is not None else []
     )
@@ -184,18 +203,41 @@ def index_sets(data: PlanData) -> Indexes:
     )
 
 
+def lot_origins(data: PlanData) -> pd.DataFrame:
+    """Origin (mine, refine, supplier; NaN = unknown) of every source a cap can see, indexed
+    by the number shared by an offer and its lot (0..), then each material's ``initial`` lot,
+    then each Initial stock row's lot (DESIGN §2.7)."""
+    cols = list(_BASIS_COLUMN.values())
+    unknown = pd.DataFrame(np.nan, index=range(len(data.materials)), columns=cols, dtype=object)
+    table = pd.concat(
+        [data.offers[cols], unknown, data.stock_lots[cols].astype(object)], ignore_index=True
+    )
+    table.index.name = "L"
+    return table
+
+
 def _cap_instances(
-    data: PlanData, buy: pd.DataFrame, deliver: pd.DataFrame, draw: pd.DataFrame
+    data: PlanData,
+    buy: pd.DataFrame,
+    deliver: pd.DataFrame,
+    draw: pd.DataFrame,
+    origins: pd.DataFrame,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Expand each Caps row into its instances (group x material set x sector set x period)
-    and their terms, keeping only instances where the group can receive something."""
+    and their terms, keeping only instances where the group can receive something.
+
+    A term is a flow from a source (an offer, or a stock lot for draws) whose origin is
+    ``origins`` of its number; a draw from a lot whose origin is unknown for the cap's basis
+    counts on neither side."""
     offers = data.offers
     materials = list(data.materials.index)
     sectors = list(data.sectors.index)
-    # Which materials each country or supplier offers: a group with no offer in a material
-    # set has no instance there (its row would read 0 <= 0).
+    # Which materials each country or supplier offers or holds in stock: a group with none in
+    # a material set has no instance there (its row would read 0 <= 0).
+    held = pd.concat([offers[["material", *_BASIS_COLUMN.values()]], data.stock_lots])
     offered = {
-        col: offers.groupby(col)["material"].agg(set).to_dict() for col in _BASIS_COLUMN.values()
+        col: held.dropna(subset=[col]).groupby(col)["material"].agg(set).to_dict()
+        for col in _BASIS_COLUMN.values()
     }
     templates: list[tuple[Any, ...]] = []
     for cap in data.caps.itertuples():
@@ -272,32 +314,35 @@ def _cap_instances(
     parts = []
     by_purchase = inst[purchases[inst["j"].to_numpy()]].merge(tm, on="j")
     pb = by_purchase.merge(buy.assign(pos=np.arange(len(buy))), on=["material", "t"])
-    parts.append(pb[["c", "o", "pos"]].assign(family="buy"))
+    parts.append(pb[["c", "o", "pos"]].rename(columns={"o": "src"}).assign(family="buy"))
     by_sector = inst[~purchases[inst["j"].to_numpy()]].merge(tm, on="j").merge(tk, on="j")
     pdv = by_sector.merge(deliver.assign(pos=np.arange(len(deliver))), on=["material", "t", "k"])
-    parts.append(pdv[["c", "o", "pos"]].assign(family="deliver"))
-    dr = draw.assign(pos=np.arange(len(draw)))
-    dr = dr[dr["offer"] >= 0].rename(columns={"offer": "o"})
+    parts.append(pdv[["c", "o", "pos"]].rename(columns={"o": "src"}).assign(family="deliver"))
+    dr = draw.assign(pos=np.arange(len(draw))).rename(columns={"L": "src"})
     pdr = by_sector.merge(dr, on=["material", "t", "k"])
-    parts.append(pdr[["c", "o", "pos"]].assign(family="draw"))
-    terms = pd.concat(parts, ignore_index=True).astype({"c": int, "o": int, "pos": int})
-    c, o = terms["c"].to_numpy(), terms["o"].to_numpy()
-    # Is the term's offer in the instance's group? Compare integer codes, column by column.
+    parts.append(pdr[["c", "src", "pos"]].assign(family="draw"))
+    terms = pd.concat(parts, ignore_index=True).astype({"c": int, "src": int, "pos": int})
+    c, src = terms["c"].to_numpy(), terms["src"].to_numpy()
+    # Is the term's source in the instance's group? Compare integer codes, column by column;
+    # an unknown origin (code -1) is on neither side.
     in_group = np.zeros(len(terms), dtype=bool)
+    known = np.ones(len(terms), dtype=bool)
     columns = list(_BASIS_COLUMN.values())
     inst_col = caps["column"].map({col: n for n, col in enumerate(columns)}).to_numpy()
     for n, col in enumerate(columns):
-        codes, uniques = pd.factorize(offers[col])
+        codes, uniques = pd.factorize(origins[col])
         group_code = pd.Index(uniques).get_indexer(caps["group"])
         sel = inst_col[c] == n
-        in_group[sel] = codes[o[sel]] == group_code[c[sel]]
+        code = codes[src[sel]]
+        in_group[sel] = code == group_code[c[sel]]
+        known[sel] = code >= 0
     share = caps["share"].to_numpy()[c]
     terms["coef"] = np.where(in_group, 1.0 - share, -share)
     terms["in_group"] = in_group
     # An instance whose group has no term in that period cannot bind: drop it, renumber.
     live = np.bincount(c[in_group], minlength=len(caps)) > 0
     renumber = np.cumsum(live) - 1
-    keep = live[c]
+    keep = live[c] & known
     terms = terms[keep].copy()
     terms["c"] = renumber[terms["c"].to_numpy()]
     caps = caps[live].reset_index(drop=True)
@@ -386,6 +431,7 @@ class Built:
     vars: dict[str, list[Any]] = field(default_factory=dict)  # family -> VarData (Pyomo)
     cons: dict[str, list[Any]] = field(default_factory=dict)  # family -> ConstraintData
     trivially_infeasible: list[tuple[str, Any]] = field(default_factory=list)
+    move_cost: float = 0.0  # the handling tie-breaker per tonne moved (add_objective)
 
     @property
     def n_variables(self) -> int:
@@ -550,7 +596,8 @@ def add_stock_balance(b: Built) -> None:
 
     .. math:: s_{Lt} - s_{L,t-1} - y_{Lt} + \\sum_k w_{Lkt} = [L = initial, t = 1] \\cdot Init_m
 
-    (the opening stock of a lot is 0, or the Initial stock for the ``initial`` lot).
+    (the opening stock of a lot is 0; of the ``initial`` lot, the Materials Initial stock; of
+    an Initial stock row's lot, its Tonnes).
     """
     idx = b.idx
     st = idx.stock
@@ -630,8 +677,9 @@ def add_caps(b: Built) -> None:
     .. math:: \\sum_{o: m(o) \\in M} (1[o \\in g] - share_c) F_{ot} \\le 0
 
     with :math:`F_{ot} = Buy_{ot}` when the Sector is ALL, else
-    :math:`F_{ot} = \\sum_{k \\in K} (x_{okt} + w_{okt})` (draws from offer o's own lot; the
-    ``initial`` lot has no origin and is left out).
+    :math:`F_{ot} = \\sum_{k \\in K} (x_{okt} + w_{okt})` (draws from offer o's own lot), plus
+    the draws of each Initial stock lot, by the origin its row gives; a lot whose origin is
+    unknown for the cap's basis (and the ``initial`` lot) is left out.
     """
     terms = b.idx.cap_terms
     parts = []
@@ -673,7 +721,8 @@ def add_objective(b: Built) -> None:
               + \\sum_{m,k} A_{km} a_{mkt} + \\sum_{m,k} P_k u_{mkt} + \\sum_m B_m b_{mt})
               + \\epsilon (\\sum_{o,t} y_{ot} + \\sum_{L,k,t} w_{Lkt})
 
-    with :math:`\\epsilon` = :data:`MOVE_COST_PER_T`. Lots have no cost of their own, so
+    with :math:`\\epsilon` = :data:`MOVE_COST_SHARE` times the smallest positive cost
+    coefficient (per tonne) of the other terms. Lots have no cost of their own, so
     "buy into lot A, draw lot B" ties with "deliver straight, keep lot B"; HiGHS returned the
     first for 684,000 t of the large benchmark. The tie-breaker picks the second in the same
     solve (a second, exact pass cost twice HiGHS's own time). The plan's costs exclude it.
@@ -687,10 +736,14 @@ def add_objective(b: Built) -> None:
         ("avoid", idx.avoid["cost_per_kg"].to_numpy() * KG_PER_T),
         ("shortfall", idx.shortfall["penalty_per_kg"].to_numpy() * KG_PER_T),
         ("below", below * KG_PER_T),
-        ("to_stock", np.full(len(idx.to_stock), MOVE_COST_PER_T)),
-        ("draw", np.full(len(idx.draw), MOVE_COST_PER_T)),
     ]
     b.cost = [(family, np.asarray(coefs, dtype=float)) for family, coefs in b.cost]
+    positive = [c[c > 0].min() for _, c in b.cost if (c > 0).any()]
+    b.move_cost = MOVE_COST_SHARE * min(positive) if positive else 0.0
+    b.cost += [
+        ("to_stock", np.full(len(idx.to_stock), b.move_cost)),
+        ("draw", np.full(len(idx.draw), b.move_cost)),
+    ]
 
 
 def _lookup(keys: pd.DataFrame, table: pd.DataFrame, cols: list[str]) -> np.ndarray:
@@ -705,6 +758,7 @@ __all__ = [
     "Numbers",
     "build_model",
     "index_sets",
+    "lot_origins",
     "numbers",
     "INITIAL",
 ]

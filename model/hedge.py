@@ -40,7 +40,7 @@ from scipy import sparse
 from model.check import PlanCheckError
 from model.data import PlanData
 from model.explain import describe_col, describe_row, row_keys
-from model.formulation import MOVE_COST_PER_T, Built, Numbers, build_model, numbers
+from model.formulation import Built, Numbers, build_model, numbers
 from model.issues import InputError, Issue
 from model.results import Plan, bought, extract
 from model.scenarios import factors
@@ -260,7 +260,7 @@ def _extensive(data: PlanData, b: Built, wanted: list[tuple[str, float, int]]) -
     buy_pos[st.col["buy"]] = np.arange(len(st.col["buy"]))
     moves = np.concatenate([st.col["to_stock"], st.col["draw"]])
     true_cost = st.cost.copy()
-    true_cost[moves] -= MOVE_COST_PER_T  # the tie-breaker is no cost (§2)
+    true_cost[moves] -= b.move_cost  # the tie-breaker is no cost (§2)
 
     copies: list[Copy] = []
     lower, upper, rl, ru = [], [], [], []
@@ -335,7 +335,7 @@ def _extensive(data: PlanData, b: Built, wanted: list[tuple[str, float, int]]) -
     tidy = np.zeros(n_total)
     for c in copies:
         np.add.at(tidy, c.colmap, c.cost)
-        tidy[c.colmap[moves]] = MOVE_COST_PER_T
+        tidy[c.colmap[moves]] = b.move_cost
     return {
         "copies": copies,
         "col": st.col,  # family -> columns of the single model (what each copy maps)

@@ -59,10 +59,22 @@ def _clean(v: np.ndarray) -> np.ndarray:
     return np.where(np.abs(v) < TOL, 0.0, v)
 
 
-def lot_source(data: PlanData, offer: int) -> str:
-    if offer < 0:
+def lot_source(data: PlanData, lot: int) -> str:
+    """The Allocation 'Source' of a draw from lot ``lot`` (numbered as in
+    :func:`model.formulation.lot_origins`)."""
+    n_offers, n_mats = len(data.offers), len(data.materials)
+    if lot < n_offers:
+        return f"{STOCKPILE} ({data.offers.at[lot, 'supplier']})"
+    if lot < n_offers + n_mats:
         return f"{STOCKPILE} (initial)"
-    return f"{STOCKPILE} ({data.offers.at[offer, 'supplier']})"
+    r = data.stock_lots.iloc[lot - n_offers - n_mats]
+    named = [
+        str(r["supplier"]) if isinstance(r["supplier"], str) else "",
+        f"refined in {r['refine']}" if isinstance(r["refine"], str) else "",
+        f"mined in {r['mine']}" if isinstance(r["mine"], str) else "",
+    ]
+    origin = next((x for x in named if x), f"Initial stock row {int(r['row'])}")
+    return f"{STOCKPILE} (initial: {origin})"
 
 
 def extract(
@@ -137,6 +149,7 @@ def extract(
                 "source": offers["supplier"].to_numpy()[dl["o"].to_numpy()],
                 "q": dl["q"],
                 "_offer": dl["o"],
+                "_src": dl["o"],
                 "_lot": False,
             }
         )
@@ -149,9 +162,10 @@ def extract(
                 "m": dr["material"],
                 "k": dr["k"],
                 "t": dr["t"],
-                "source": [lot_source(data, int(x)) for x in dr["offer"]],
+                "source": dr["L"].map({int(x): lot_source(data, int(x)) for x in dr["L"].unique()}),
                 "q": dr["q"],
                 "_offer": dr["offer"],
+                "_src": dr["L"],
                 "_lot": True,
             }
         )
@@ -168,6 +182,7 @@ def extract(
                     "source": label,
                     "q": tab["q"],
                     "_offer": -1,
+                    "_src": -1,
                     "_lot": False,
                 }
             )
@@ -183,6 +198,7 @@ def extract(
             "Tonnes": alloc["q"].to_numpy().astype(float),
             "_t": alloc["t"].to_numpy().astype(int),
             "_offer": alloc["_offer"].to_numpy().astype(int),
+            "_src": alloc["_src"].to_numpy().astype(int),
             "_lot": alloc["_lot"].to_numpy().astype(bool),
         }
     )

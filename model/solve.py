@@ -21,7 +21,7 @@ import highspy
 import numpy as np
 from scipy import sparse
 
-from model.formulation import MOVE_COST_PER_T, Built, Numbers
+from model.formulation import Built, Numbers
 
 INF = highspy.kHighsInf
 IIS_FROM_LP, IIS_REDUCE = 2, 4  # bits of HiGHS's iis_strategy option
@@ -356,7 +356,7 @@ def run(handle: Handle, duals: bool = False, ranging: bool = True) -> Solution:
         # The plan's cost: HiGHS's objective less the handling tie-breaker on stock moves.
         moving = np.concatenate([handle.col["to_stock"], handle.col["draw"]])
         moving = moving[moving >= 0]
-        objective = h.getInfo().objective_function_value - MOVE_COST_PER_T * x[moving].sum()
+        objective = h.getInfo().objective_function_value - handle.built.move_cost * x[moving].sum()
         values = {
             f: np.where(c >= 0, x[np.maximum(c, 0)], 0.0) if len(c) else np.zeros(0)
             for f, c in handle.col.items()

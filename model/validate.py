@@ -75,6 +75,14 @@ class _Checker:
         self.issues: list[Issue] = list(book.issues)
         self.t = book.tables
         self.offer_names = pd.DataFrame(columns=["supplier", "material", "mine", "refine"])
+        self.lot_names = pd.DataFrame(columns=["supplier", "material", "mine", "refine"])
+
+    def cap_groups(self, basis: str) -> set[str]:
+        """The names a cap's Group may take: the offers' and the Initial stock lots'."""
+        lots = self.lot_names
+        return basis_values(self.offer_names, basis) | {
+            v for v in basis_values(lots, basis) if isinstance(v, str)
+        }
 
     def error(self, table: Table, column: str, row: int, message: str) -> None:
         cell = table.cell(column, row).split("!", 1)[1]
@@ -165,6 +173,7 @@ def validate(book: RawBook) -> PlanData:
     sectors = _sectors(t["Sectors"])
     demand = _demand(c, t["Demand"], book.period_columns, periods, materials.index, sectors.index)
     offers = _offers(c, t["Suppliers"], t["Recycling"], materials.index, period_index, len(periods))
+    stock_lots = _stock_lots(c, t["Initial stock"], materials)
     alternatives = _alternatives(c, t["Alternatives"], materials.index, sectors.index)
     caps = _caps(c, t["Caps"], offers, materials.index, sectors.index, period_index, len(periods))
     scenarios = _scenarios(
@@ -172,6 +181,7 @@ def validate(book: RawBook) -> PlanData:
     )
     _warnings(c, materials, sectors, demand, offers)
     _cap_warnings(c, caps, offers, demand)
+    _origin_warnings(c, caps, materials, stock_lots, demand)
 
     errors = [i for i in c.issues if i.severity != WARNING]
     if errors:
@@ -194,6 +204,7 @@ def validate(book: RawBook) -> PlanData:
         alternatives=alternatives,
         caps=caps,
         scenarios=scenarios,
+        stock_lots=stock_lots,
         warnings=[i for i in c.issues if i.severity == WARNING],
     )
 
@@ -483,6 +494,99 @@ def _offers(
     return df
 
 
+def _stock_lots(c: _Checker, table: Table, materials: pd.DataFrame) -> pd.DataFrame:
+    """The Initial stock sheet: one lot per row, its origin as given (blank = unknown).
+
+    Sets ``materials.initial_t`` to each material's whole opening stock (the ``initial`` lot,
+    ``unknown_initial_t``, plus the lots)."""
+    c.reference(table, "Material", materials.index, "material")
+    df = table.df.dropna(subset=["Material", "Tonnes"])
+    df = df[df["Material"].isin(materials.index)]
+    lots = pd.DataFrame(
+        {
+            "material": df["Material"].astype(str).to_numpy(),
+            "tonnes": df["Tonnes"].astype(float).to_numpy(),
+            "mine": df["Mine country"].to_numpy(dtype=object),
+            "refine": df["Refine country"].to_numpy(dtype=object),
+            "supplier": df["Supplier"].to_numpy(dtype=object),
+            "row": df["_row"].astype(int).to_numpy(),
+        }
+    )
+    for col in ("mine", "refine", "supplier"):
+        lots[col] = lots[col].where(lots[col].notna(), np.nan)
+    c.lot_names = lots[["supplier", "material", "mine", "refine"]]
+    materials["unknown_initial_t"] = materials["initial_t"]
+    on_sheet = lots.groupby("material")["row"].agg(list)
+    for m, rows in on_sheet.items():
+        if materials.at[m, "initial_t"] > 0:
+            listed = ", ".join(str(r) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
+            c.error(
+                c.t["Materials"],
+                "Initial stock (t)",
+                int(materials.at[m, "row"]),
+                f"{m} has initial stock here and on the Initial stock sheet (rows {listed}); "
+                "give it in one place: clear this cell, or remove those rows",
+            )
+    materials["initial_t"] = materials["initial_t"] + lots.groupby("material")[
+        "tonnes"
+    ].sum().reindex(materials.index).fillna(0.0)
+    return lots
+
+
+def _origin_warnings(
+    c: _Checker,
+    caps: pd.DataFrame,
+    materials: pd.DataFrame,
+    lots: pd.DataFrame,
+    demand: pd.DataFrame,
+) -> None:
+    """Stock whose origin a cap cannot see (the Materials Initial stock, or an Initial stock
+    row with that basis blank) counts on neither side of the cap (DESIGN §2.7): warn where
+    such stock can reach a sector the cap restricts."""
+    column = {MINE: "mine", REFINE: "refine", SUPPLIER: "supplier"}
+    restricting = caps[(caps["sector"] != ALL) & (caps["max_share"] < 1.0)]
+    if restricting.empty:
+        return
+    wanted = demand.groupby("material")["sector"].agg(set)
+    blind: list[tuple[Table, str, int, str, float, set[str]]] = []
+    for m, r in materials[materials["unknown_initial_t"] > 0].iterrows():
+        blind.append(
+            (
+                c.t["Materials"],
+                "Initial stock (t)",
+                int(r["row"]),
+                m,
+                r["unknown_initial_t"],
+                set(column),
+            )
+        )
+    for r in lots.itertuples():
+        unknown = {b for b, col in column.items() if not isinstance(getattr(r, col), str)}
+        if unknown:
+            first = next(b for b in column if b in unknown)
+            blind.append((c.t["Initial stock"], first, r.row, r.material, r.tonnes, unknown))
+    for table, col, row, m, tonnes, unknown in blind:
+        sectors = wanted.get(m, set())
+        hit = restricting[
+            restricting["basis"].isin(unknown)
+            & restricting["material"].isin([m, EACH, ALL])
+            & (restricting["sector"].isin(sectors) | (restricting["sector"] == EACH))
+        ]
+        if hit.empty or not sectors:
+            continue
+        rules = ", ".join(f"'{x}'" for x in hit["rule"].head(3))
+        more = f" and {len(hit) - 3} more" if len(hit) > 3 else ""
+        bases = " / ".join(b.lower() for b in column if b in set(hit["basis"]))
+        c.warn(
+            table,
+            col,
+            row,
+            f"{tonnes:g} t of {m} in stock at the start has no known {bases}, so cap "
+            f"{rules}{more} cannot see it: it may reach the sector the cap restricts whatever "
+            "its real origin; give its origin on the Initial stock sheet",
+        )
+
+
 def _alternatives(
     c: _Checker, table: Table, materials: pd.Index, sectors: pd.Index
 ) -> pd.DataFrame:
@@ -559,13 +663,13 @@ def _caps(
         group = r["Group"]
         if _word(group, (EACH,)):
             group = EACH
-        elif basis and group is not None and group not in basis_values(c.offer_names, basis):
+        elif basis and group is not None and group not in c.cap_groups(basis):
             c.error(
                 table,
                 "Group",
                 row,
-                f"'{group}' is not a {basis.lower()} of any offer"
-                f"{_hint(group, basis_values(c.offer_names, basis))}; use one of them or EACH",
+                f"'{group}' is not a {basis.lower()} of any offer or stock lot"
+                f"{_hint(group, c.cap_groups(basis))}; use one of them or EACH",
             )
         material = _word(r["Material"], (EACH, ALL)) or r["Material"]
         if material not in (EACH, ALL, None) and material not in materials:

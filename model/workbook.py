@@ -201,6 +201,20 @@ SHEETS: tuple[SheetSpec, ...] = (
         help="Purchase offers: one row per supplier and material.",
     ),
     SheetSpec(
+        "Initial stock",
+        False,
+        (
+            Column("Material", TEXT),
+            Column("Tonnes", NUMBER, min=0, min_exclusive=True, unit="t"),
+            _opt("Mine country", TEXT, help="Where it was mined; blank = unknown"),
+            _opt("Refine country", TEXT, help="Where it was refined; blank = unknown"),
+            _opt("Supplier", TEXT, help="Who sold it; blank = unknown"),
+        ),
+        help="Stock held at the start, one lot per row, with the origin the caps see (a blank"
+        " origin counts on neither side of a cap). A material's initial stock is either these"
+        " rows or its Initial stock (t) on Materials, not both.",
+    ),
+    SheetSpec(
         "Recycling",
         False,
         (

@@ -57,10 +57,16 @@ def test_hand_solved_cap_frontier(tmp_path: Path):
 
 
 def test_the_workbooks_own_point_reproduces_solve_and_stress():
+    """The optimum is unique in cost, not in plan: warm from the 80 % point, HiGHS may stop at
+    another plan of the same cost (e.g. Automotive drawing the Lynas lot rather than the
+    China lot), whose stress figures differ (by 0.7 % for the embargo, measured). So the
+    stress figures are compared on the workbook's own point solved alone, like ``solve``."""
     data = load(EXAMPLES / "national-plan.xlsx")
-    df = frontier_data(data, Sweep(CAP, EU, (80, 65)))
-    own = df[df["Value"] == 65].iloc[0]
-    assert own["Total cost"] == pytest.approx(solve_data(data).solution.objective, rel=1e-9)
+    swept = frontier_data(data, Sweep(CAP, EU, (80, 65)))
+    cost = solve_data(data).solution.objective
+    assert swept[swept["Value"] == 65].iloc[0]["Total cost"] == pytest.approx(cost, rel=1e-9)
+    own = frontier_data(data, Sweep(CAP, EU, (65,))).iloc[0]
+    assert own["Total cost"] == pytest.approx(cost, rel=1e-9)
     stress = stress_data(data)
     for r in stress.rows:
         assert own[f"{r['Scenario']} extra cost"] == pytest.approx(r["Extra cost"], rel=1e-7)

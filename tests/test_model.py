@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from conftest import EXAMPLES, toy, write
 
+from model.issues import InputError
 from model.run import Outcome, plan_problems, solve_data, solve_workbook
 from model.solve import INFEASIBLE, OPTIMAL
 from model.validate import load
@@ -327,7 +328,9 @@ def test_post_solve_check_catches_a_tampered_plan(tmp_path: Path):
     # S1 delivers 60 of A's 100 t, at its 60 % cap; credit S2's 40 t to S1 and the cap breaks.
     s2 = alloc["Source"] == "S2"
     out.plan.sheets["Allocation"] = alloc.assign(
-        Source=alloc["Source"].where(~s2, "S1"), _offer=alloc["_offer"].where(~s2, 0)
+        Source=alloc["Source"].where(~s2, "S1"),
+        _offer=alloc["_offer"].where(~s2, 0),
+        _src=alloc["_src"].where(~s2, 0),
     )
     assert any("cap 'c': S1 has 100 of 100 t" in p for p in plan_problems(out.built, out.plan))
     pur = out.plan.sheets["Purchases"]
@@ -419,3 +422,140 @@ def test_a_demand_rows_own_shortfall_penalty(tmp_path: Path):
 
     ov = build_overview(own.built.data, own.plan)
     assert ov.shortfall.set_index("Sector").at["Defense", "Penalty"] == pytest.approx(40_000_000)
+
+
+def lots_rows(china_refine: str | None) -> dict:
+    """Defense may get nothing China-refined; Auto may. 90 t are in stock at the start: 60 t
+    from OldCo (refined in China, or of unknown refining when ``china_refine`` is None) and
+    30 t refined in Japan. ChinaCo (10/kg, China-refined) and JapanCo (30/kg) sell."""
+    old = {"Material": "M", "Tonnes": 60, "Supplier": "OldCo", "Mine country": "China"}
+    if china_refine:
+        old["Refine country"] = china_refine
+    return toy(
+        {"P1": 30},
+        {("Auto", "M"): [50], ("Defense", "M"): [100]},
+        [
+            sup("ChinaCo", 1000, 10, **{"Refine country": "China"}),
+            sup("JapanCo", 1000, 30, **{"Refine country": "Japan"}),
+        ],
+        Caps=[
+            {
+                "Rule": "ban",
+                "Basis": "Refine country",
+                "Group": "China",
+                "Material": "ALL",
+                "Sector": "Defense",
+                "Max share (%)": 0,
+            }
+        ],
+        **{
+            "Initial stock": [
+                old,
+                {"Material": "M", "Tonnes": 30, "Refine country": "Japan"},
+            ]
+        },
+    )
+
+
+def test_initial_stock_keeps_its_origin(tmp_path: Path):
+    """The 60 t China-refined lot cannot serve Defense, so Defense takes the 30 t Japan lot and
+    buys 70 t from JapanCo (2,100,000); Auto takes 50 t of the China lot (free). Total
+    2,100,000; 10 t of the China lot stay in stock."""
+    out = solved(tmp_path, lots_rows("China"))
+    assert out.solution.objective == pytest.approx(2_100_000)
+    alloc = sheet(out, "Allocation")
+    got = alloc.groupby(["Sector", "Source"])["Tonnes"].sum().to_dict()
+    assert got == {
+        ("Auto", "Stockpile (initial: OldCo)"): pytest.approx(50),
+        ("Defense", "JapanCo"): pytest.approx(70),
+        ("Defense", "Stockpile (initial: refined in Japan)"): pytest.approx(30),
+    }
+    stock = sheet(out, "Stock")
+    assert stock["Opening (t)"].tolist() == pytest.approx([90])
+    assert stock["Closing (t)"].tolist() == pytest.approx([10])
+    assert plan_problems(out.built, out.plan) == []
+    # Tamper: credit the China lot's draw to Defense and the check sees the ban broken.
+    alloc = out.plan.sheets["Allocation"]
+    china = alloc["Source"] == "Stockpile (initial: OldCo)"
+    out.plan.sheets["Allocation"] = alloc.assign(Sector=alloc["Sector"].where(~china, "Defense"))
+    assert any("cap 'ban'" in p for p in plan_problems(out.built, out.plan))
+
+
+def test_initial_stock_of_unknown_origin_counts_on_neither_side(tmp_path: Path):
+    """With OldCo's refining blank, the cap cannot see the 60 t: Defense takes both lots (90 t)
+    and buys 10 t of JapanCo (300,000); Auto buys 50 t of ChinaCo (500,000). Total 800,000,
+    and check warns at the lot's row."""
+    path = write(tmp_path / "toy.xlsx", lots_rows(None))
+    data = load(path)
+    warns = [str(w) for w in data.warnings]
+    assert any(
+        w.startswith("Initial stock!") and "refine country" in w and "'ban'" in w for w in warns
+    ), warns
+    out = solve_data(data)
+    assert out.solution.objective == pytest.approx(800_000)
+
+
+def test_initial_stock_in_two_places_is_an_error(tmp_path: Path):
+    rows = lots_rows("China")
+    rows["Materials"] = [{"Material": "M", "Initial stock (t)": 5}]
+    with pytest.raises(InputError) as err:
+        load(write(tmp_path / "toy.xlsx", rows))
+    cells = [f"{i.sheet}!{i.cell}" for i in err.value.issues if i.severity != "warning"]
+    assert cells == ["Materials!B2"], err.value.issues
+
+
+def test_a_cap_group_may_name_a_stock_lot_origin(tmp_path: Path):
+    """'OldCo' sells nothing but holds a lot: a cap on it is valid. OldCo may give Auto at most
+    50 % of its 50 t, so Auto draws 25 t from OldCo's lot and buys 25 t of ChinaCo."""
+    rows = lots_rows("China")
+    rows["Caps"].append(
+        {
+            "Rule": "oldco",
+            "Basis": "Supplier",
+            "Group": "OldCo",
+            "Material": "M",
+            "Sector": "Auto",
+            "Max share (%)": 50,
+        }
+    )
+    out = solved(tmp_path, rows)
+    assert out.solution.objective == pytest.approx(2_100_000 + 250_000)
+    assert plan_problems(out.built, out.plan) == []
+
+
+def sailco(unit: float) -> dict:
+    """Winston's Sailco production-planning case (Operations Research, §3.10), published
+    optimum $78,450: demand 40, 60, 75, 25 boats; regular time at most 40 a quarter at $400,
+    overtime without limit at $450; $20 per boat held a quarter; 10 in stock at the start.
+    Boats are tonnes, so a price per kg is the boat's cost / 1000; ``unit`` is the money unit
+    (1e-6: the same case in million USD)."""
+    return toy(
+        {"Q1": 91, "Q2": 91, "Q3": 91, "Q4": 91},
+        {("Sailboats", "M"): [40, 60, 75, 25]},
+        [sup("Regular", 40, 0.4 * unit), sup("Overtime", 10_000, 0.45 * unit)],
+        sectors={"Sailboats": 1000 * unit},
+        materials=[
+            {
+                "Material": "M",
+                "Initial stock (t)": 10,
+                "Holding cost (per kg per period)": 0.02 * unit,
+            }
+        ],
+    )
+
+
+@pytest.mark.parametrize("unit", [1.0, 1e-3, 1e-6])
+def test_the_optimum_does_not_depend_on_the_money_unit(tmp_path: Path, unit: float):
+    """Published plan: regular time 40, 40, 40, 25; overtime 0, 10, 35, 0; 10 boats held after
+    Q1. Cost 78,450 x unit. With a fixed handling tie-breaker of 0.01 per tonne moved, the
+    million-USD run would trade holding (2e-5 per boat) against moves and buy differently."""
+    out = solved(tmp_path, sailco(unit))
+    assert out.solution.objective == pytest.approx(78_450 * unit, rel=1e-9)
+    pur = sheet(out, "Purchases").pivot_table(
+        index="Supplier", columns="Period", values="Total (t)", aggfunc="sum"
+    )
+    assert pur.loc["Regular", ["Q1", "Q2", "Q3", "Q4"]].tolist() == pytest.approx([40, 40, 40, 25])
+    over = pur.loc["Overtime"].reindex(["Q1", "Q2", "Q3", "Q4"]).fillna(0.0).tolist()
+    assert over == pytest.approx([0, 10, 35, 0], abs=1e-6)
+    assert sheet(out, "Stock")["Closing (t)"].tolist() == pytest.approx([10, 0, 0, 0], abs=1e-6)
+    assert plan_problems(out.built, out.plan) == []
