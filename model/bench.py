@@ -22,6 +22,7 @@ import gc
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -332,6 +333,11 @@ def _clean(tmp: Path, kept: Path | None = None) -> None:
     gc.collect()
 
 
+def kept_input(plan: Path) -> Path:
+    """Where ``bench --keep PLAN`` keeps the synthetic input: beside the plan."""
+    return plan.with_name(f"{plan.stem}-input.xlsx")
+
+
 def _write_input(size: str, book: Path, hedge: int = 0) -> None:
     """The synthetic input, written by a child process so that making it does not count in
     our memory."""
@@ -430,6 +436,8 @@ def run_hedge_bench(size: str, n: int, keep: str | None = None) -> dict[str, Any
         "hedge_objective": res.summary["Hedge objective"],
         "value_of_hedging": res.summary["Value of hedging"],
     }
+    if keep:  # the input too, so that stress or hedge can be rerun on it
+        shutil.copyfile(book, kept_input(out))
     _clean(tmp, out if keep else None)
     return result
 
@@ -592,5 +600,7 @@ def run_bench(size: str, keep: str | None = None, ranging: str = "Auto") -> dict
         "scenarios": len(data.scenario_names),
         "objective": sol.objective,
     }
+    if keep:  # the input too, so that stress or hedge can be rerun on it
+        shutil.copyfile(book, kept_input(out))
     _clean(tmp, out if keep else None)
     return result

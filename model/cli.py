@@ -92,7 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="time each stage on a synthetic workbook")
     b.add_argument("--size", choices=["small", "medium", "large"], default="small")
     b.add_argument("--json", action="store_true", help="print the figures as JSON")
-    b.add_argument("--keep", help="also keep the plan written, at this path")
+    b.add_argument(
+        "--keep",
+        metavar="PLAN",
+        help="keep the plan written at PLAN, and the synthetic input beside it as"
+        " PLAN-input.xlsx (to rerun solve, stress or hedge on it)",
+    )
     b.add_argument(
         "--hedge",
         type=int,

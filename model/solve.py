@@ -13,6 +13,7 @@ import ctypes
 import gc
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -275,7 +276,22 @@ def _run_highs(h: highspy.Highs) -> float:
     if limit is not None:
         h.setOptionValue("time_limit", h.getRunTime() + float(limit))
     t0 = time.perf_counter()
-    h.run()
+    if threading.current_thread() is not threading.main_thread():
+        h.run()  # a Dask worker or the like: no Ctrl-C to honour here
+        return time.perf_counter() - t0
+    # HiGHS in its own thread so that Ctrl-C (and SIGTERM/SIGHUP, which the command line turns
+    # into KeyboardInterrupt) reaches Python at once: then HiGHS is told to stop (its interrupt
+    # callback, at the next iteration) and the interrupt goes on once it has.
+    h.HandleUserInterrupt = True
+    h.startSolve()
+    try:
+        while not h.wait(0.05)[0]:
+            pass
+    except KeyboardInterrupt:
+        h.cancelSolve()
+        while not h.wait(0.05)[0]:
+            pass
+        raise
     return time.perf_counter() - t0
 
 

@@ -1,0 +1,37 @@
+"""Interrupts and malformed input, as a planner's machine and mistakes produce them."""
+
+from __future__ import annotations
+
+import _thread
+import threading
+import time
+from pathlib import Path
+
+import highspy
+import pytest
+
+from model.bench import write_synthetic
+from model.formulation import build_model
+from model.scenarios import factors
+from model.solve import _run_highs, hand_over
+from model.validate import load
+
+
+def test_ctrl_c_stops_highs_mid_solve(tmp_path: Path):
+    """Ctrl-C half a second into HiGHS's solve of the medium benchmark (about 3 s of HiGHS
+    here): HiGHS is stopped by its interrupt callback (status Interrupt, not Optimal) and the
+    KeyboardInterrupt reaches the caller, who cleans up and exits."""
+    book = tmp_path / "medium.xlsx"
+    write_synthetic("medium", str(book))
+    data = load(book)
+    h = hand_over(build_model(data, factors(data, None))).highs
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    timer.start()
+    t0 = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        _run_highs(h)
+    timer.cancel()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kInterrupt, (
+        h.modelStatusToString(h.getModelStatus()),
+        time.perf_counter() - t0,
+    )
