@@ -393,9 +393,10 @@ def small_example() -> dict[str, list[dict]]:
     }
 
 
-def main() -> None:
+def main(folder: Path = HERE) -> None:
+    """Write both examples into ``folder`` (the committed ones: this folder)."""
     write_input_workbook(
-        HERE / "national-plan.xlsx",
+        folder / "national-plan.xlsx",
         national_plan(),
         force=True,
         note=[
@@ -406,7 +407,7 @@ def main() -> None:
         ],
     )
     write_input_workbook(
-        HERE / "small-example.xlsx",
+        folder / "small-example.xlsx",
         small_example(),
         force=True,
         note=[

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from model.solve import SIMPLEX_DUAL_PAMI, SOLVER_THREADS
+from model.solve import SIMPLEX_DUAL_PAMI, SIMPLEX_DUAL_SERIAL, SOLVER_THREADS
 
 SIZES: dict[str, dict[str, int]] = {
     "small": {
@@ -291,9 +291,12 @@ class Stage:
     seconds: float
 
 
-def _highs_alone(lp_file: Path) -> dict[str, float]:
+def _highs_alone(
+    lp_file: Path, strategy: int = SIMPLEX_DUAL_PAMI, threads: int = SOLVER_THREADS
+) -> dict[str, float]:
     """HiGHS given the same matrices, with the same options, in a fresh process: its own time
-    and peak memory.
+    and peak memory. (A fresh process also because HiGHS fixes its thread pool at the first
+    solve of a process.)
 
     Memory is the child's VmHWM: ``ru_maxrss`` of a child keeps the parent's size from before
     ``exec``, which would charge our memory to HiGHS."""
@@ -308,14 +311,15 @@ def _highs_alone(lp_file: Path) -> dict[str, float]:
         "lp.a_matrix_.value_=z['value']\n"
         "del z\n"
         "h=highspy.Highs();h.setOptionValue('output_flag',False)\n"
-        f"h.setOptionValue('simplex_strategy',{SIMPLEX_DUAL_PAMI})\n"
-        f"h.setOptionValue('threads',{SOLVER_THREADS})\n"
+        f"h.setOptionValue('simplex_strategy',{int(strategy)})\n"
+        f"h.setOptionValue('threads',{int(threads)})\n"
         "h.passModel(lp);del lp\n"
         "t=time.perf_counter();h.run();s=time.perf_counter()-t\n"
         "r=[int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')][0]"
         "/1024\n"
         "print(json.dumps({'highs_alone_s':s,'highs_alone_rss_mb':r,"
-        "'objective':h.getInfo().objective_function_value}))\n"
+        "'objective':h.getInfo().objective_function_value,"
+        "'iterations':h.getInfo().simplex_iteration_count}))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(lp_file)], capture_output=True, text=True, check=True
@@ -440,6 +444,80 @@ def run_hedge_bench(size: str, n: int, keep: str | None = None) -> dict[str, Any
         shutil.copyfile(book, kept_input(out))
     _clean(tmp, out if keep else None)
     return result
+
+
+STRATEGIES = {  # name -> (HiGHS simplex_strategy, threads)
+    "serial dual, 1 thread": (SIMPLEX_DUAL_SERIAL, 1),
+    "serial dual, 2 threads": (SIMPLEX_DUAL_SERIAL, 2),
+    "PAMI dual, 1 thread": (SIMPLEX_DUAL_PAMI, 1),
+    "PAMI dual, 2 threads": (SIMPLEX_DUAL_PAMI, 2),
+}
+
+
+def _lp_file(size: str, tmp: Path) -> Path:
+    """The baseline LP of the synthetic workbook of ``size``, as HiGHS's matrices in a file."""
+    from model.formulation import build_model
+    from model.scenarios import factors
+    from model.solve import hand_over
+    from model.validate import load
+
+    book = tmp / f"bench-{size}.xlsx"
+    _write_input(size, book)
+    data = load(book)
+    lp = hand_over(build_model(data, factors(data, None))).highs.getLp()
+    a = lp.a_matrix_
+    path = tmp / f"lp-{size}.npz"
+    np.savez(
+        path,
+        n_col=lp.num_col_,
+        n_row=lp.num_row_,
+        cost=np.asarray(lp.col_cost_),
+        lo=np.asarray(lp.col_lower_),
+        hi=np.asarray(lp.col_upper_),
+        rlo=np.asarray(lp.row_lower_),
+        rhi=np.asarray(lp.row_upper_),
+        start=np.asarray(a.start_),
+        index=np.asarray(a.index_),
+        value=np.asarray(a.value_),
+    )
+    return path
+
+
+def run_strategy_bench(sizes: list[str], busy: int = 2, repeat: int = 2) -> dict[str, Any]:
+    """HiGHS alone on each size's LP with each of :data:`STRATEGIES`, on a quiet machine and
+    with ``busy`` CPU-bound processes beside it (a planner's laptop running a browser, a
+    video call, a compile): seconds per run, the best and worst of ``repeat`` runs."""
+    tmp = Path(tempfile.mkdtemp(prefix="ree-bench-"))
+    rows: list[dict[str, Any]] = []
+    try:
+        for size in sizes:
+            lp_file = _lp_file(size, tmp)
+            for load_name, n_busy in (("quiet", 0), (f"{busy} busy processes", busy)):
+                burners = [
+                    subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                    for _ in range(n_busy)
+                ]
+                try:
+                    for name, (strategy, threads) in STRATEGIES.items():
+                        runs = [_highs_alone(lp_file, strategy, threads) for _ in range(repeat)]
+                        secs = [r["highs_alone_s"] for r in runs]
+                        rows.append(
+                            {
+                                "size": size,
+                                "machine": load_name,
+                                "strategy": name,
+                                "best_s": round(min(secs), 3),
+                                "worst_s": round(max(secs), 3),
+                                "iterations": runs[0]["iterations"],
+                            }
+                        )
+                finally:
+                    for p in burners:
+                        p.kill()
+                        p.wait()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"strategies": rows}
 
 
 def run_frontier_bench(size: str, workers: int = 0) -> dict[str, Any]:

@@ -90,7 +90,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     fr.add_argument("--scheduler", help="run the points on the Dask cluster at this address")
     b = sub.add_parser("bench", help="time each stage on a synthetic workbook")
-    b.add_argument("--size", choices=["small", "medium", "large"], default="small")
+    b.add_argument(
+        "--size",
+        choices=["small", "medium", "large"],
+        help="synthetic instance size (default small; --strategies: all three)",
+    )
     b.add_argument("--json", action="store_true", help="print the figures as JSON")
     b.add_argument(
         "--keep",
@@ -104,6 +108,12 @@ def _parser() -> argparse.ArgumentParser:
         default=0,
         metavar="N",
         help="time 'ree-plan hedge' instead, with N weighted scenarios (1-9, 10 %% each)",
+    )
+    b.add_argument(
+        "--strategies",
+        action="store_true",
+        help="time HiGHS alone with each simplex strategy and thread count, on a quiet"
+        " machine and beside two CPU-bound processes",
     )
     b.add_argument(
         "--frontier",
@@ -223,20 +233,54 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def template_rows(settings: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The example rows of a new workbook: every setting (blank = its default), four quarters,
+    and one material, sector and supplier with demand, so that the Demand sheet has its period
+    columns and the workbook passes 'check' as written."""
+    quarters = {"2027-Q1": 90, "2027-Q2": 91, "2027-Q3": 92, "2027-Q4": 92}
+    return {
+        "Settings": [{"Setting": k} for k in settings],
+        "Periods": [{"Period": p, "Days": d} for p, d in quarters.items()],
+        "Materials": [{"Material": "NdPr oxide", "Min cover (days)": 60}],
+        "Sectors": [{"Sector": "Automotive", "Shortfall penalty (per kg)": 5000}],
+        "Demand": [
+            {"Sector": "Automotive", "Material": "NdPr oxide", **dict.fromkeys(quarters, 100)}
+        ],
+        "Suppliers": [
+            {
+                "Supplier": "Example supplier",
+                "Material": "NdPr oxide",
+                "Mine country": "Australia",
+                "Refine country": "Malaysia",
+                "Capacity (t per period)": 200,
+                "Price (per kg)": 75,
+            }
+        ],
+    }
+
+
 def _template(args: argparse.Namespace) -> int:
+    from model.report import _why
     from model.template import write_input_workbook
     from model.validate import SETTINGS
 
-    settings = [{"Setting": k} for k in SETTINGS]
     try:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         write_input_workbook(
             args.out,
-            {"Settings": settings},
+            template_rows(list(SETTINGS)),
             force=args.force,
-            note=["Blank template: fill in the sheets, then run 'ree-plan check' on it."],
+            note=[
+                "New workbook: the rows already filled in are an example (one material, one"
+                " sector, one supplier, four quarters) that 'ree-plan check' accepts; replace"
+                " them with your own, then run 'ree-plan check' on it.",
+            ],
         )
     except FileExistsError:
         print(f"{args.out} exists; use --force to overwrite it", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"ree-plan: cannot write {args.out}: {_why(exc)}", file=sys.stderr)
         return EXIT_ERROR
     print(f"template written to {args.out}")
     return EXIT_OK
@@ -245,7 +289,13 @@ def _template(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from model.bench import run_bench, run_hedge_bench
 
-    if args.frontier:
+    if not args.strategies:
+        args.size = args.size or "small"
+    if args.strategies:
+        from model.bench import run_strategy_bench
+
+        result = run_strategy_bench([args.size] if args.size else ["small", "medium", "large"])
+    elif args.frontier:
         from model.bench import run_frontier_bench
 
         result = run_frontier_bench(args.size, args.workers)
@@ -255,6 +305,13 @@ def _bench(args: argparse.Namespace) -> int:
         result = run_bench(args.size, args.keep, args.ranging)
     if args.json:
         print_json(result)
+    elif args.strategies:
+        print(f"{'size':<7} {'machine':<19} {'strategy':<23} {'best s':>8} {'worst s':>8}")
+        for r in result["strategies"]:
+            print(
+                f"{r['size']:<7} {r['machine']:<19} {r['strategy']:<23} "
+                f"{r['best_s']:>8.3f} {r['worst_s']:>8.3f}"
+            )
     else:
         for k, v in result.items():
             print(f"{k:>22}: {v}")

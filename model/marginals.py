@@ -119,7 +119,11 @@ def extract_marginals(b: Built, duals: Duals) -> pd.DataFrame:
         y = duals.row["caps"]
         _, total = cap_tonnes(idx, values)
         per_point = -y * total / 100.0
-        sel = np.flatnonzero(np.abs(per_point) > SIGNIFICANT)
+        # A cap that holds its scope at 0 t (shares that leave nothing buyable) is worth
+        # nothing per point of 0 t, yet it is what stops the purchases: report it per tonne
+        # of headroom, the row's own dual.
+        stuck = (total <= 1e-9) & (np.abs(y) > SIGNIFICANT)
+        sel = np.flatnonzero((np.abs(per_point) > SIGNIFICANT) | stuck)
         caps = idx.caps.iloc[sel]
         frames.append(
             pd.DataFrame(
@@ -129,12 +133,19 @@ def extract_marginals(b: Built, duals: Duals) -> pd.DataFrame:
                     "Material": caps["material"].to_numpy(),
                     "Sector": caps["sector"].to_numpy(),
                     "Period": periods[caps["t"].to_numpy()],
-                    "Value": per_point[sel],
-                    "Unit": f"{cur} per percentage point",
+                    "Value": np.where(stuck[sel], -y[sel], per_point[sel]),
+                    "Unit": np.where(
+                        stuck[sel], f"{cur} per t of headroom", f"{cur} per percentage point"
+                    ),
                     "Holds from": np.nan,
                     "Holds to": np.nan,
-                    "Meaning": "saving from loosening the cap by one point "
-                    "(the cost of tightening it, for a small change)",
+                    "Meaning": np.where(
+                        stuck[sel],
+                        "nothing is bought in this cap's scope: saving from letting the group "
+                        "supply one tonne beyond its share (raise the share, or add offers)",
+                        "saving from loosening the cap by one point "
+                        "(the cost of tightening it, for a small change)",
+                    ),
                 }
             )
         )

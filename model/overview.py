@@ -20,6 +20,7 @@ class Overview:
     cover: pd.DataFrame  # Material x period: days of cover at period end
     shortfall: pd.DataFrame  # Sector, Shortfall (t), Penalty
     binding_caps: pd.DataFrame  # Rule, Group, Material, Sector, Periods binding
+    why_short: pd.DataFrame  # WHY_COLUMNS: each cause of each material's shortfall per period
     at_capacity: pd.DataFrame  # Supplier, Material, Periods at capacity, value of +1 t
     mix: dict[str, pd.DataFrame]  # material -> period x refine country (t bought)
     stock: dict[str, pd.DataFrame]  # material -> period x [Closing (t), Floor (t)]
@@ -89,19 +90,24 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
 
     mv = plan.sheets.get("Marginal values")
     conc = plan.sheets["Concentration"]
-    bind = conc[conc["Binding"] == "Yes"]
     keys = ["Rule", "Group", "Material", "Sector"]
-    binding_caps = bind.groupby(keys, sort=False).size().rename("Periods binding").reset_index()
+    # A cap binds where the group is at its share, or where its marginal value is not zero
+    # (a cap that leaves a material unbuyable holds the plan at "buy nothing": 0 t of 0 t,
+    # not "at the cap" to the eye, yet it is what causes the shortfall).
+    at_cap = conc.loc[conc["Binding"] == "Yes", [*keys, "Period"]]
     capv = mv[mv["Kind"] == "Cap"] if mv is not None else pd.DataFrame()
+    valued = pd.DataFrame(columns=[*keys, "Period", "Value"])
     if len(capv):
         item = capv["Item"].str.split(": ", n=1, expand=True)
-        point = (
-            capv.assign(Rule=item[0], Group=item[1])
-            .groupby(keys, sort=False)["Value"]
-            .mean()
-            .rename("Average value of +1 point")
-        )
+        valued = capv.assign(Rule=item[0], Group=item[1])[[*keys, "Period", "Value", "Unit"]]
+    both = pd.concat([at_cap, valued[[*keys, "Period"]]]).drop_duplicates()
+    binding_caps = both.groupby(keys, sort=False).size().rename("Periods binding").reset_index()
+    if len(valued):
+        per_point = valued[valued["Unit"].str.endswith("percentage point")]
+        point = per_point.groupby(keys, sort=False)["Value"].mean()
+        point = point.rename("Average value of +1 point")
         binding_caps = binding_caps.merge(point.reset_index(), on=keys, how="left")
+    why_short = shortfall_causes(data, plan)
 
     cols = ["Supplier", "Material", "Refine country"]
     wide = (
@@ -155,7 +161,107 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
         cover,
         shortfall,
         binding_caps,
+        why_short,
         at_capacity.reset_index(drop=True),
         mix,
         stock,
     )
+
+
+WHY_COLUMNS = [
+    "Material",
+    "Period",
+    "Shortfall (t)",
+    "Cause",
+    "What to change",
+    "Saving per unit",
+    "Unit",
+]
+
+
+def shortfall_causes(data: PlanData, plan: Plan) -> pd.DataFrame:
+    """Why each material is short in each period, from the marginal values of the rows that
+    hold supply back: caps (the share), offers at capacity (in that period or before, when
+    stock could have been built), the budget, a hard stock floor. ``Value`` is what relaxing
+    the row by one unit would save (per percentage point, tonne or currency unit), so the
+    first cause listed for a material and period is the one worth most to change."""
+    sf = plan.sheets["Shortfall"]
+    mv = plan.sheets.get("Marginal values")
+    if sf.empty:
+        return pd.DataFrame(columns=WHY_COLUMNS)
+    mv = mv if mv is not None else pd.DataFrame(columns=["Kind", "Material", "Period"])
+    order = {p: i for i, p in enumerate(data.periods)}
+    short = sf.groupby(["Material", "Period"], sort=False)["Tonnes"].sum()
+    sectors = sf.groupby(["Material", "Period"], sort=False)["Sector"].agg(set)
+    caps = data.caps.set_index("rule")
+    offers = data.offers.set_index(["supplier", "material"])
+    cur = data.currency
+    rows = []
+    for (m, p), tonnes in short.items():
+        if tonnes <= 0:
+            continue
+        t = order[p]
+        causes = []
+        here = mv[mv["Period"] == p]
+        for r in here[(here["Kind"] == "Cap") & here["Material"].isin([m, "ALL"])].itertuples():
+            if r.Sector not in ("ALL", *sectors[(m, p)]):
+                continue
+            rule, group = str(r.Item).split(": ", 1)
+            row = int(caps.at[rule, "row"]) if rule in caps.index else None
+            causes.append(
+                (
+                    f"cap '{rule}' holds {group} to its share"
+                    + (f" of {r.Sector}" if r.Sector != "ALL" else ""),
+                    f"Caps row {row}: Max share (%)" if row else "Caps: Max share (%)",
+                    r.Value,
+                    str(r.Unit),
+                )
+            )
+        before = mv[mv["Period"].map(order).le(t)]
+        full = before[(before["Kind"] == "Capacity") & (before["Material"] == m)]
+        for (supplier, mat), g in full.groupby(["Item", "Material"], sort=False):
+            o = offers.loc[(supplier, mat)] if (supplier, mat) in offers.index else None
+            where = f"{o['kind']} row {int(o['row'])}" if o is not None else "Suppliers"
+            when = "in " + p if (g["Period"] == p).any() else "before " + p
+            causes.append(
+                (
+                    f"{supplier} sells all it can {when}",
+                    f"{where}: Capacity (t per period), or add an offer",
+                    g["Value"].max(),
+                    f"{cur} per t",
+                )
+            )
+        budget = before[before["Kind"] == "Budget"]
+        if len(budget):
+            causes.append(
+                (
+                    "the budget is spent",
+                    "Settings: Budget per period",
+                    budget["Value"].max(),
+                    f"{cur} per {cur}",
+                )
+            )
+        floor = here[(here["Kind"] == "Stock floor") & (here["Material"] == m)]
+        if len(floor) and np.isnan(data.materials.at[m, "floor_penalty_per_kg"]):
+            causes.append(
+                (
+                    f"the hard stock floor of {m} keeps stock that could be used",
+                    f"Materials row {int(data.materials.at[m, 'row'])}: Min cover (days), "
+                    "or give a Below-floor penalty",
+                    floor["Value"].max(),
+                    f"{cur} per t",
+                )
+            )
+        if not causes:
+            causes.append(
+                (
+                    f"nothing more of {m} can be had in {p}",
+                    f"Suppliers: add an offer of {m} available in {p}",
+                    np.nan,
+                    "",
+                )
+            )
+        causes.sort(key=lambda c: -(c[2] if np.isfinite(c[2]) else 0.0))
+        for cause, change, value, unit in causes:
+            rows.append((m, p, tonnes, cause, change, value, unit))
+    return pd.DataFrame(rows, columns=WHY_COLUMNS)

@@ -318,7 +318,17 @@ def _write_overview(
             {"type": "formula", "criteria": f"=$B{s_top + 2}>0.0001", "format": fm.fill[ALERT]},
         )
     w.row += 1
-    w.section("Caps that bind", "periods at the cap; what loosening it by one point would save")
+    if len(ov.why_short):
+        w.section(
+            "Why there is shortfall",
+            "what holds supply back, worth most first (from the marginal values)",
+        )
+        w.block(ov.why_short, {"Saving per unit": PLAIN})
+        w.row += 1
+    w.section(
+        "Caps that bind",
+        "periods at the cap or with a marginal value; what loosening it one point would save",
+    )
     w.block(ov.binding_caps if len(ov.binding_caps) else pd.DataFrame({"Rule": ["none binds"]}))
     w.row += 1
     w.section(

@@ -7,7 +7,9 @@ number formats and dropdowns (Excel data validation) for reference columns and k
 
 from __future__ import annotations
 
+import math
 import os
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,57 +25,95 @@ LIST_ROWS = 2000  # how far down the dropdowns and reference lists reach
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 
-# Dropdown sources: lists on the hidden Lists sheet, or a column of another sheet.
+LIVE_ROWS = 300  # rows of another sheet a live list (EACH/ALL + materials) follows
+# Countries offered in the dropdowns of a new workbook (any other name may be typed).
+STARTER_COUNTRIES = (
+    "Australia",
+    "Brazil",
+    "Canada",
+    "China",
+    "Estonia",
+    "France",
+    "India",
+    "Japan",
+    "Malaysia",
+    "Myanmar",
+    "Russia",
+    "South Africa",
+    "United Kingdom",
+    "USA",
+    "Vietnam",
+)
+# Dropdown sources on the hidden Lists sheet, one column each. Fixed keywords; lists of the
+# names in the workbook when it was written (countries, suppliers: a dropdown cannot merge
+# and de-duplicate columns of other sheets, so these are a snapshot that suggests, and any
+# other name may be typed); and live lists that follow a sheet (EACH/ALL then its names).
 KEYWORDS = {
     "Basis (caps)": ["Mine country", "Refine country", "Supplier"],
-    "Basis (scenarios)": ["Mine country", "Refine country", "Supplier", "Material", "Sector"],
+    "Basis (scenarios)": [
+        "Mine country",
+        "Refine country",
+        "Supplier",
+        "Material",
+        "Sector",
+    ],
     "Effect": ["Capacity", "Price", "Demand"],
-    "Group": ["EACH"],
-    "Scope": ["EACH", "ALL"],
-    "Target": ["ALL"],
-    "Yes/No": ["Yes", "No"],
     "Setting": list(SETTINGS),
+    "Setting value": ["Yes", "No", "Auto"],
 }
+SNAPSHOTS = ("Countries", "Groups", "Targets", "Supplier names")
+LIVE = {"Materials (caps)": "Materials", "Sectors (caps)": "Sectors"}
+LIST_NAMES = (*KEYWORDS, *SNAPSHOTS, *LIVE)
 
 
 def _ref(sheet: str, column: str = "A") -> str:
     return f"{sheet}!${column}$2:${column}${LIST_ROWS}"
 
 
-def _keyword_ref(name: str) -> str:
-    col = get_column_letter(list(KEYWORDS).index(name) + 1)
-    return f"Lists!${col}$2:${col}${len(KEYWORDS[name]) + 1}"
+def _list_ref(name: str) -> str:
+    col = get_column_letter(LIST_NAMES.index(name) + 1)
+    return f"Lists!${col}$2:${col}${LIST_ROWS}"
 
 
 # (sheet, column) -> (list formula, strict). Non-strict lists suggest but accept other values
-# (a Caps group may be a country or a supplier; `check` verifies it).
+# (`check` verifies them).
 DROPDOWNS: dict[tuple[str, str], tuple[str, bool]] = {
-    ("Settings", "Setting"): (_keyword_ref("Setting"), False),
+    ("Settings", "Setting"): (_list_ref("Setting"), False),
+    ("Settings", "Value"): (_list_ref("Setting value"), False),
     ("Demand", "Sector"): (_ref("Sectors"), True),
     ("Demand", "Material"): (_ref("Materials"), True),
     ("Suppliers", "Material"): (_ref("Materials"), True),
+    ("Suppliers", "Mine country"): (_list_ref("Countries"), False),
+    ("Suppliers", "Refine country"): (_list_ref("Countries"), False),
     ("Suppliers", "First period"): (_ref("Periods"), True),
     ("Suppliers", "Last period"): (_ref("Periods"), True),
-    ("Suppliers", "Refine country"): (_ref("Suppliers", "C"), False),
+    ("Initial stock", "Material"): (_ref("Materials"), True),
+    ("Initial stock", "Mine country"): (_list_ref("Countries"), False),
+    ("Initial stock", "Refine country"): (_list_ref("Countries"), False),
+    ("Initial stock", "Supplier"): (_list_ref("Supplier names"), False),
     ("Recycling", "Material"): (_ref("Materials"), True),
+    ("Recycling", "Country"): (_list_ref("Countries"), False),
     ("Alternatives", "Sector"): (_ref("Sectors"), True),
     ("Alternatives", "Material"): (_ref("Materials"), True),
-    ("Caps", "Basis"): (_keyword_ref("Basis (caps)"), True),
-    ("Caps", "Group"): (_ref("Suppliers", "C"), False),
-    ("Caps", "Material"): (_ref("Materials"), False),
-    ("Caps", "Sector"): (_ref("Sectors"), False),
+    ("Caps", "Basis"): (_list_ref("Basis (caps)"), True),
+    ("Caps", "Group"): (_list_ref("Groups"), False),
+    ("Caps", "Material"): (_list_ref("Materials (caps)"), False),
+    ("Caps", "Sector"): (_list_ref("Sectors (caps)"), False),
     ("Caps", "First period"): (_ref("Periods"), True),
     ("Caps", "Last period"): (_ref("Periods"), True),
-    ("Scenarios", "Effect"): (_keyword_ref("Effect"), True),
-    ("Scenarios", "Basis"): (_keyword_ref("Basis (scenarios)"), True),
-    ("Scenarios", "Target"): (_ref("Suppliers", "C"), False),
+    ("Scenarios", "Effect"): (_list_ref("Effect"), True),
+    ("Scenarios", "Basis"): (_list_ref("Basis (scenarios)"), True),
+    ("Scenarios", "Target"): (_list_ref("Targets"), False),
     ("Scenarios", "First period"): (_ref("Periods"), True),
     ("Scenarios", "Last period"): (_ref("Periods"), True),
 }
 EXTRA_HELP = {
     ("Caps", "Group"): "EACH = every country (or supplier) separately",
     ("Caps", "Material"): "EACH = each material alone, ALL = all materials pooled",
-    ("Caps", "Sector"): "ALL = everything bought; a sector or EACH = what those sectors receive",
+    (
+        "Caps",
+        "Sector",
+    ): "ALL = everything bought; a sector or EACH = what those sectors receive",
     ("Scenarios", "Target"): "ALL = every offer (or every material/sector)",
 }
 
@@ -94,7 +134,7 @@ def _instructions(wb: Workbook, note: Sequence[str]) -> None:
     ws["A1"] = "ree-plan input workbook"
     ws["A1"].font = Font(bold=True, size=14)
     r = 2
-    for line in note:
+    for line in (part for text in note for part in textwrap.wrap(text, 150)):
         ws.cell(r, 1, line)
         r += 1
     r += 1
@@ -115,6 +155,7 @@ def _instructions(wb: Workbook, note: Sequence[str]) -> None:
     for spec in SHEETS:
         ws.cell(r, 1, spec.name + ("" if spec.required else " (optional)")).font = Font(bold=True)
         ws.cell(r, 5, spec.help)
+        _fit_height(ws, r, spec.help)
         r += 1
         for col in spec.columns:
             unit, default, help_text = _describe(col)
@@ -122,7 +163,9 @@ def _instructions(wb: Workbook, note: Sequence[str]) -> None:
             ws.cell(r, 2, col.name)
             ws.cell(r, 3, unit)
             ws.cell(r, 4, default)
-            ws.cell(r, 5, "; ".join(x for x in (help_text, extra) if x))
+            meaning = "; ".join(x for x in (help_text, extra) if x)
+            ws.cell(r, 5, meaning)
+            _fit_height(ws, r, meaning)
             r += 1
         if spec.name == "Demand":
             ws.cell(r, 2, "<one column per period>")
@@ -130,18 +173,116 @@ def _instructions(wb: Workbook, note: Sequence[str]) -> None:
             ws.cell(r, 4, "blank = 0")
             ws.cell(r, 5, "headed by the period label exactly as on the Periods sheet")
             r += 1
-    for col, width in zip("ABCDE", (22, 40, 22, 16, 90), strict=True):
+    for col, width in zip("ABCDE", (22, 34, 20, 14, 80), strict=True):
         ws.column_dimensions[col].width = width
+    _page_setup(ws)
+    ws.print_title_rows = None
 
 
-def _lists(wb: Workbook) -> None:
+MEANING_CHARS = 88  # characters of a Meaning line in the Instructions' column E
+
+
+def _fit_height(ws: Any, row: int, text: str) -> None:
+    """Wrap a Meaning cell and give its row the height of its lines (spreadsheet programs do
+    not grow a row for wrapped text written by openpyxl)."""
+    ws.cell(row, 5).alignment = Alignment(wrap_text=True, vertical="top")
+    for col in range(1, 5):
+        ws.cell(row, col).alignment = Alignment(vertical="top")
+    lines = max(1, math.ceil(len(text) / MEANING_CHARS))
+    if lines > 1:
+        ws.row_dimensions[row].height = 13 * lines
+
+
+def _names(rows: Mapping[str, Sequence[Mapping[str, Any]]], *where: tuple[str, str]) -> list[str]:
+    found = {
+        str(r[col]).strip()
+        for sheet, col in where
+        for r in rows.get(sheet, [])
+        if r.get(col) not in (None, "")
+    }
+    return sorted(found, key=str.casefold)
+
+
+def _lists(wb: Workbook, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
     ws = wb.create_sheet("Lists")
-    for i, (name, words) in enumerate(KEYWORDS.items(), start=1):
+    countries = sorted(
+        set(STARTER_COUNTRIES)
+        | set(
+            _names(
+                rows,
+                ("Suppliers", "Mine country"),
+                ("Suppliers", "Refine country"),
+                ("Recycling", "Country"),
+                ("Initial stock", "Mine country"),
+                ("Initial stock", "Refine country"),
+            )
+        ),
+        key=str.casefold,
+    )
+    suppliers = _names(rows, ("Suppliers", "Supplier"), ("Initial stock", "Supplier"))
+    named = _names(rows, ("Materials", "Material"), ("Sectors", "Sector"))
+    values: dict[str, list[str]] = {
+        **KEYWORDS,
+        "Countries": countries,
+        "Groups": ["EACH", *countries, *suppliers],
+        "Targets": ["ALL", *countries, *suppliers, *named],
+        "Supplier names": suppliers,
+    }
+    for i, name in enumerate(LIST_NAMES, start=1):
         ws.cell(1, i, name).font = Font(bold=True)
+        if name in LIVE:
+            sheet = LIVE[name]
+            words = ["EACH", "ALL"] + [
+                f'=IF({sheet}!A{r}="","",{sheet}!A{r})' for r in range(2, LIVE_ROWS + 2)
+            ]
+        else:
+            words = values[name]
         for j, w in enumerate(words, start=2):
             ws.cell(j, i, w)
         ws.column_dimensions[get_column_letter(i)].width = 20
     ws.sheet_state = "hidden"
+
+
+def _number_check(col: Column, unit: str) -> DataValidation:
+    """Excel's own check of a numeric column, with the column's meaning as the input message."""
+    low = col.min
+    if low is not None and col.max is not None:
+        dv = DataValidation(
+            type="decimal",
+            operator="between",
+            formula1=f"{low:g}",
+            formula2=f"{col.max:g}",
+        )
+        rule = f"a number from {low:g} to {col.max:g}"
+    elif low is not None:
+        op = "greaterThan" if col.min_exclusive else "greaterThanOrEqual"
+        dv = DataValidation(type="decimal", operator=op, formula1=f"{low:g}")
+        rule = f"a number {'above' if col.min_exclusive else 'of at least'} {low:g}"
+    else:
+        dv = DataValidation(
+            type="decimal", operator="between", formula1="-1E+300", formula2="1E+300"
+        )
+        rule = "a number"
+    dv.allow_blank = True
+    dv.showErrorMessage = True
+    dv.errorTitle = "Not a number ree-plan can read"
+    dv.error = f"{col.name}: type {rule}{' (' + unit + ')' if unit else ''}, e.g. 1500 or 60%."[
+        :255
+    ]
+    dv.showInputMessage = True
+    dv.promptTitle = col.name[:32]
+    _, default, help_text = _describe(col)
+    dv.prompt = "; ".join(x for x in (help_text, unit, default) if x)[:255]
+    return dv
+
+
+def _page_setup(ws: Any) -> None:
+    """Print across one page wide (landscape), as many pages down as it takes."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
 
 
 def _number_format(col: Column) -> str | None:
@@ -193,21 +334,38 @@ def write_input_workbook(
             if fmt:
                 for r in range(2, max(len(rows.get(spec.name, [])) + 2, 200)):
                     ws[f"{letter}{r}"].number_format = fmt
+            if col.kind in (NUMBER, PERCENT):
+                dv = _number_check(col, _describe(col)[0])
+                ws.add_data_validation(dv)
+                dv.add(f"{letter}2:{letter}{LIST_ROWS}")
             source = DROPDOWNS.get((spec.name, col.name))
             if source:
                 formula, strict = source
                 dv = DataValidation(
-                    type="list", formula1=f"={formula}", allow_blank=True, showErrorMessage=strict
+                    type="list",
+                    formula1=f"={formula}",
+                    allow_blank=True,
+                    showErrorMessage=strict,
                 )
                 if strict:
                     dv.error = f"Pick a value from the list ({formula.split('!')[0]} sheet)"
                     dv.errorTitle = "Not in the list"
                 ws.add_data_validation(dv)
                 dv.add(f"{letter}2:{letter}{LIST_ROWS}")
+        if spec.name == "Demand" and periods:
+            first = get_column_letter(len(spec.columns) + 1)
+            last = get_column_letter(len(columns))
+            dv = _number_check(
+                Column("Demand", min=0, help="tonnes this sector needs in this period"),
+                "t",
+            )
+            ws.add_data_validation(dv)
+            dv.add(f"{first}2:{last}{LIST_ROWS}")
         if spec.name == "Settings":
             ws.column_dimensions["A"].width = 24
             ws.column_dimensions["B"].width = 16
-    _lists(wb)
+        _page_setup(ws)
+    _lists(wb, rows)
     tmp = f"{path}.tmp-{os.getpid()}.xlsx"
     try:
         wb.save(tmp)

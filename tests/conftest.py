@@ -70,3 +70,11 @@ def run_cli(capsys: pytest.CaptureFixture[str]):
         return code, out, err
 
     return _run
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--runs",
+        default="50",
+        help="cases of the malformed-workbook fuzzer (tests/test_fuzz.py); default 50",
+    )

@@ -196,32 +196,92 @@ def test_stress_json_and_sheet(run_cli, tmp_path: Path):
 
 
 def test_template_round_trip(tmp_path: Path, run_cli):
-    path = tmp_path / "t.xlsx"
+    path = tmp_path / "new folder" / "t.xlsx"  # a folder that does not exist yet
     assert run_cli("template", path)[0] == 0
     code, _, err = run_cli("template", path)
     assert code == 1 and "--force" in err
     assert run_cli("template", path, "--force")[0] == 0
+    # The example rows pass check and solve: 100 t a quarter at 75/kg, plus a 60-day floor of
+    # 60 x 100 / 92 = 65.217 t at the end of 2027-Q4, all from the one supplier:
+    # (400 + 65.217) t x 75,000 = 34,891,304.
     code, _, err = run_cli("check", path)
-    assert code == 2 and "Periods" in err  # empty template: nothing planned yet
-    # Fill the minimum with openpyxl, as a planner would in Excel.
-    wb = openpyxl.load_workbook(path)
-    assert "Instructions" in wb.sheetnames
-    assert wb["Suppliers"].freeze_panes == "A2"
-    assert any(
-        "Materials" in str(dv.formula1) for dv in wb["Suppliers"].data_validations.dataValidation
-    )
-    wb["Periods"].append(["2027-Q1", 90])
-    wb["Materials"].append(["NdPr oxide"])
-    wb["Sectors"].append(["Automotive", 500])
-    wb["Demand"]["C1"] = "2027-Q1"
-    wb["Demand"].append(["Automotive", "NdPr oxide", 100])
-    wb["Suppliers"].append(["Lynas", "NdPr oxide", "Australia", "Malaysia", 200, 80])
-    wb.save(path)
-    code, out, err = run_cli("check", path)
     assert code == 0, err
     code, out, err = run_cli("solve", path, "-o", tmp_path / "p.xlsx", "--json")
     assert code == 0, err
-    assert json.loads(out)["summary"]["Total cost"] == pytest.approx(8_000_000)
+    assert json.loads(out)["summary"]["Total cost"] == pytest.approx(
+        (400 + 6000 / 92) * 75_000, rel=1e-9
+    )
+    # Filled in as a planner would in Excel: a second period column appears in Demand.
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[0] == "Instructions"
+    assert wb["Suppliers"].freeze_panes == "A2"
+    assert list(next(wb["Demand"].iter_rows(max_row=1, values_only=True)))[3:] == [
+        "2027-Q1",
+        "2027-Q2",
+        "2027-Q3",
+        "2027-Q4",
+    ]
+    wb["Suppliers"]["A2"] = "Lynas"
+    wb["Suppliers"]["E2"] = 500
+    wb["Suppliers"]["F2"] = 80
+    wb.save(path)
+    code, out, err = run_cli("solve", path, "-o", tmp_path / "p.xlsx", "--json")
+    assert code == 0, err
+    assert json.loads(out)["summary"]["Total cost"] == pytest.approx(
+        (400 + 6000 / 92) * 80_000, rel=1e-9
+    )
+
+
+def _validations(ws) -> dict[str, object]:
+    """Column letter -> the data validation covering its row 2."""
+    found = {}
+    for dv in ws.data_validations.dataValidation:
+        for rng in str(dv.sqref).split():
+            found[rng.split(":")[0].rstrip("0123456789")] = dv
+    return found
+
+
+def test_template_dropdowns_point_at_the_right_lists(tmp_path: Path, run_cli):
+    path = tmp_path / "t.xlsx"
+    assert run_cli("template", path)[0] == 0
+    wb = openpyxl.load_workbook(path)
+    lists = wb["Lists"]
+    columns = {c.value: c.column_letter for c in lists[1]}
+
+    def listed(sheet: str, letter: str) -> list:
+        formula = str(_validations(wb[sheet])[letter].formula1)
+        assert formula.startswith("=Lists!"), (sheet, letter, formula)
+        col = formula.split("$")[1]
+        return [c.value for c in lists[col][1:] if c.value is not None]
+
+    assert "China" in listed("Suppliers", "D")  # Refine country: countries, not column C
+    assert "Mine country" not in listed("Suppliers", "D")
+    countries = listed("Suppliers", "C")
+    assert countries == sorted(set(countries), key=str.casefold)  # no duplicates
+    group = listed("Caps", "C")
+    assert group[0] == "EACH" and "China" in group and "Example supplier" in group
+    assert listed("Caps", "D")[:3] == ["EACH", "ALL", '=IF(Materials!A2="","",Materials!A2)']
+    assert listed("Caps", "E")[:2] == ["EACH", "ALL"]
+    assert listed("Scenarios", "D")[0] == "ALL"
+    assert listed("Settings", "B") == ["Yes", "No", "Auto"]
+    assert columns["Countries"] != columns["Groups"]
+    # Numbers: Excel refuses text such as "1,5" or "60 t", and says what the column means.
+    cap = _validations(wb["Suppliers"])["E"]
+    assert (cap.type, cap.operator, cap.formula1) == ("decimal", "greaterThanOrEqual", "0")
+    assert cap.showInputMessage and "t/period" in cap.prompt
+    share = _validations(wb["Caps"])["F"]
+    assert (share.type, share.operator, share.formula1, share.formula2) == (
+        "decimal",
+        "between",
+        "0",
+        "100",
+    )
+    demand = _validations(wb["Demand"])["D"]
+    assert demand.type == "decimal" and "G" in str(demand.sqref)  # every period column
+    # Printing: one page wide, landscape; the Instructions wrap instead of running off.
+    ins = wb["Instructions"]
+    assert ins.page_setup.orientation == "landscape"
+    assert ins.page_setup.fitToWidth == 1 and ins.sheet_properties.pageSetUpPr.fitToPage
 
 
 def test_console_script_runs():

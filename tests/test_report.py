@@ -197,3 +197,55 @@ def test_streamed_rows_are_what_xlsxwriter_writes(tmp_path: Path):
     assert back["Name"].tolist()[:3] == ["A & B <ltd>", " lead", "trail "]
     assert back["Tonnes"].isna().tolist()[1:3] == [True, True]  # NaN and infinity left blank
     assert back["Count"].tolist() == list(range(8))
+
+
+def test_overview_says_which_caps_cause_shortfall(tmp_path: Path):
+    """Each refine country may give at most 40 % of M, and only two offer it (A, China, 10/kg;
+    B, Japan, 20/kg). a <= 0.4 (a + b) and b <= 0.4 (a + b) leave a + b = 0: the plan buys
+    nothing and all 100 t go short at 100/kg, 10,000,000 by hand. The Overview names the cap
+    and its Caps row as the cause, with a positive saving per point, and 'Caps that bind' lists
+    both instances although neither country received anything (0 of 0 t)."""
+    from conftest import toy, write
+
+    from model.overview import build_overview
+    from model.run import solve_workbook
+
+    rows = toy(
+        {"P1": 30},
+        {("A", "M"): [100]},
+        [
+            {
+                "Supplier": "A",
+                "Capacity (t per period)": 500,
+                "Price (per kg)": 10,
+                "Refine country": "China",
+            },
+            {
+                "Supplier": "B",
+                "Capacity (t per period)": 500,
+                "Price (per kg)": 20,
+                "Refine country": "Japan",
+            },
+        ],
+        sectors={"A": 100},
+        Caps=[
+            {
+                "Rule": "each 40",
+                "Basis": "Refine country",
+                "Group": "EACH",
+                "Material": "M",
+                "Sector": "ALL",
+                "Max share (%)": 40,
+            }
+        ],
+    )
+    out = solve_workbook(write(tmp_path / "toy.xlsx", rows))
+    assert out.solution.objective == pytest.approx(10_000_000)
+    ov = build_overview(out.built.data, out.plan)
+    why = ov.why_short
+    assert why[["Material", "Period"]].drop_duplicates().values.tolist() == [["M", "P1"]]
+    assert why["Shortfall (t)"].tolist()[0] == pytest.approx(100)
+    assert all("cap 'each 40'" in c for c in why["Cause"]), why
+    assert set(why["What to change"]) == {"Caps row 2: Max share (%)"}
+    assert (why["Saving per unit"] > 0).all()
+    assert sorted(ov.binding_caps["Group"]) == ["China", "Japan"]
