@@ -42,14 +42,20 @@ def _parser() -> argparse.ArgumentParser:
         "stopped without a plan, 1 anything else.",
     )
     p.add_argument("--version", action="version", version=f"ree-plan {_version()}")
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress line on stderr (there is none when stderr is not a terminal)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="validate a workbook; exit 0 or 2 with every problem")
-    c.add_argument("book")
+    c.add_argument("book", help="the input workbook (.xlsx)")
     t = sub.add_parser("template", help="write a blank input workbook")
-    t.add_argument("out")
+    t.add_argument("out", help="path of the new workbook (.xlsx); its folder is made")
     t.add_argument("--force", action="store_true", help="overwrite an existing file")
     s = sub.add_parser("solve", help="solve a workbook and write the plan")
-    s.add_argument("book")
+    s.add_argument("book", help="the input workbook (.xlsx)")
     s.add_argument("-o", "--out", help="plan path (default outputs/<book>-plan.xlsx)")
     s.add_argument("--scenario", help="apply a scenario of the Scenarios sheet (what-if)")
     s.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
@@ -59,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         help="hand the model to HiGHS through Pyomo's compiler (same LP, slower)",
     )
     st = sub.add_parser("stress", help="stress-test the baseline plan against each scenario")
-    st.add_argument("book")
+    st.add_argument("book", help="the input workbook (.xlsx)")
     st.add_argument("-o", "--out", help="plan path (default outputs/<book>-stress.xlsx)")
     st.add_argument("--scenario", action="append", help="only this scenario (repeatable)")
     st.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
@@ -68,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the plan to commit to before anyone knows which shock comes (uses the "
         "scenarios' Probability (%%))",
     )
-    h.add_argument("book")
+    h.add_argument("book", help="the input workbook (.xlsx)")
     h.add_argument("-o", "--out", help="plan path (default outputs/<book>-hedge.xlsx)")
     h.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     fr = sub.add_parser(
@@ -76,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the price of resilience: sweep a cap's share or the days of cover, with the "
         "stress test (and expected costs) at every point",
     )
-    fr.add_argument("book")
+    fr.add_argument("book", help="the input workbook (.xlsx)")
     fr.add_argument("--cap", metavar="RULE", help="the Caps rule to sweep")
     fr.add_argument("--shares", help="its Max share (%%) at each point, e.g. 100,80,65,50")
     fr.add_argument(
@@ -164,6 +170,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
+    from model import progress
+
+    progress.enable(sys.stderr.isatty() and not args.quiet)
+    try:
+        return _run(args)
+    finally:
+        progress.clear()
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "check":
             return _check(args)
@@ -189,6 +205,13 @@ def _main(args: argparse.Namespace) -> int:
             return _bench(args)
     except InputError as exc:
         _print_issues(exc.issues)
+        if getattr(args, "json", False):  # scripts need not parse stderr
+            print_json(
+                {
+                    "errors": [issue_json(i) for i in exc.issues if i.severity == "error"],
+                    "warnings": [issue_json(i) for i in exc.issues if i.severity != "error"],
+                }
+            )
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -316,6 +339,16 @@ def _bench(args: argparse.Namespace) -> int:
         for k, v in result.items():
             print(f"{k:>22}: {v}")
     return EXIT_OK
+
+
+def issue_json(issue: Issue) -> dict[str, str]:
+    """An error or warning for ``--json``: where (``Sheet!Cell``), sheet, cell, message."""
+    return {
+        "where": issue.where,
+        "sheet": issue.sheet,
+        "cell": issue.cell,
+        "message": issue.message,
+    }
 
 
 def print_json(obj: dict[str, Any]) -> None:

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from model import progress
 from model.check import PlanCheckError
 from model.data import PlanData
 from model.explain import describe_col, describe_row, row_keys
@@ -179,6 +180,7 @@ def hedge_data(data: PlanData) -> HedgeResult:
     gc.collect()
     release_memory()
     t0 = time.perf_counter()
+    progress.say(f"building the hedge over {len(copies_wanted)} outcomes")
     b = build_model(data, factors(data, None), idx=base.built.idx)
     ext = _extensive(data, b, copies_wanted)
     for rb in b.row_blocks.values():
@@ -199,6 +201,7 @@ def hedge_data(data: PlanData) -> HedgeResult:
     size["nonzeros"] = int(ext["a"].nnz)
     release_memory()
     timings["hand_over_s"] = time.perf_counter() - t0
+    progress.say("HiGHS solving the hedge")
     first = run_lp(h)
     timings["highs_s"] = first.highs_s
     if first.status != OPTIMAL:

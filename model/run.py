@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model import progress
 from model.check import PlanCheckError, check_plan
 from model.cli import (
     EXIT_ERROR,
@@ -25,6 +26,7 @@ from model.cli import (
     EXIT_OK,
     _print_issues,
     default_out,
+    issue_json,
     print_json,
 )
 from model.data import PlanData
@@ -87,9 +89,11 @@ def solve_data(data: PlanData, scenario: str | None = None, pyomo: bool = False)
 
     ``pyomo`` takes the Pyomo route to HiGHS (same LP, slower; see :func:`model.solve.hand_over`).
     """
+    progress.say("building the model")
     b = build_model(data, factors(data, scenario), pyomo=pyomo)
     ranging = ranging_wanted(data.ranging, b.n_variables)
     sol, handle = solve(b, data.time_limit_s, ranging=ranging)
+    progress.say("reading the plan")
     del handle  # HiGHS's memory (as much as the LP's own) is not needed past the solve
     release_memory()
     if sol.status != OPTIMAL:
@@ -126,6 +130,7 @@ def stress_data(
     for n in names:  # unknown names are input errors before any solve
         factors(data, n)
     base_f = factors(data, None)
+    progress.say("building the model")
     b = build_model(data, base_f)
     ranging = ranging_wanted(data.ranging, b.n_variables)
     sol, handle = solve(b, data.time_limit_s, duals=detail, ranging=ranging)
@@ -138,7 +143,8 @@ def stress_data(
     base_short = float(base.plan.summary["Shortfall (t)"])
     sectors = list(data.sectors.index)
     rows, shorts, stocks, plans, resolve_s = [], [], [], {}, []
-    for name in names:
+    for i, name in enumerate(names, start=1):
+        progress.say(f"scenario {i}/{len(names)}: {name}")
         f = factors(data, name)
         s = run_followed(handle, numbers(data, b.idx, f), base_values, f.first)
         resolve_s.append(s.highs_s)
@@ -290,7 +296,14 @@ def _json_summary(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _json_extra(out: Path, data: PlanData) -> dict[str, Any]:
+    """What every ``--json`` result carries besides its figures: the file written, and the
+    workbook's warnings (the same as on stderr)."""
+    return {"written": str(out), "warnings": [issue_json(i) for i in data.warnings]}
+
+
 def run_solve(args: argparse.Namespace) -> int:
+    progress.say(f"reading {args.book}")
     data = load(args.book)
     _print_issues(data.warnings)
     try:
@@ -302,18 +315,21 @@ def run_solve(args: argparse.Namespace) -> int:
         return _report_failure(outcome)
     out = Path(args.out) if args.out else default_out(args.book, "plan")
     try:
+        progress.say(f"writing {out}")
         write_plan(out, outcome.plan, data)
     except (OutputError, OSError) as exc:
         print(f"ree-plan: cannot write the plan: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    progress.clear()
     if args.json:
-        print_json({"summary": _json_summary(outcome.plan.summary)})
+        print_json({"summary": _json_summary(outcome.plan.summary), **_json_extra(out, data)})
     else:
         _human_summary(outcome.plan.summary, out)
     return EXIT_OK
 
 
 def run_stress(args: argparse.Namespace) -> int:
+    progress.say(f"reading {args.book}")
     data = load(args.book)
     _print_issues(data.warnings)
     try:
@@ -326,6 +342,7 @@ def run_stress(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else default_out(args.book, "stress")
     stress = pd.DataFrame(result.rows)
     try:
+        progress.say(f"writing {out}")
         write_plan(
             out,
             result.baseline.plan,
@@ -339,11 +356,13 @@ def run_stress(args: argparse.Namespace) -> int:
     except (OutputError, OSError) as exc:
         print(f"ree-plan: cannot write the plan: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    progress.clear()
     if args.json:
         print_json(
             {
                 "summary": _json_summary(result.baseline.plan.summary),
                 "stress": [_json_summary(r) for r in result.rows],
+                **_json_extra(out, data),
             }
         )
     else:
@@ -422,6 +441,7 @@ def _hedge_preface(data: PlanData, result: Any) -> Preface:
 def run_hedge(args: argparse.Namespace) -> int:
     from model.hedge import hedge_data
 
+    progress.say(f"reading {args.book}")
     data = load(args.book)
     _print_issues(data.warnings)
     try:
@@ -438,15 +458,18 @@ def run_hedge(args: argparse.Namespace) -> int:
         "Hedge stock": result.stock,
     }
     try:
+        progress.say(f"writing {out}")
         write_plan(out, result.plan, data, sheets, _hedge_preface(data, result))
     except (OutputError, OSError) as exc:
         print(f"ree-plan: cannot write the plan: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    progress.clear()
     if args.json:
         print_json(
             {
                 "summary": _json_summary(result.plan.summary),
                 "hedge": [_json_summary(r) for r in result.rows],
+                **_json_extra(out, data),
             }
         )
         return EXIT_OK
@@ -500,6 +523,7 @@ def run_frontier(args: argparse.Namespace) -> int:
             )
             return EXIT_INPUT
         sweep = Sweep(COVER, args.cover, parse_values(args.days, "--days"))
+    progress.say(f"reading {args.book}")
     data = load(args.book)
     _print_issues(data.warnings)
     client = cluster = None
@@ -511,14 +535,8 @@ def run_frontier(args: argparse.Namespace) -> int:
         except (RuntimeError, OSError) as exc:  # Dask missing, or no scheduler there
             print(f"ree-plan: {exc}", file=sys.stderr)
             return EXIT_ERROR
-    quiet = args.json or not sys.stderr.isatty()
-
-    def progress(text: str) -> None:
-        if not quiet:
-            print(f"  {text}", file=sys.stderr)
-
     try:
-        table = frontier_data(data, sweep, client, progress)
+        table = frontier_data(data, sweep, client, progress.say)
     except PlanCheckError as exc:
         print(f"ree-plan: {exc}\nNo plan was written.", file=sys.stderr)
         return EXIT_ERROR
@@ -536,13 +554,20 @@ def run_frontier(args: argparse.Namespace) -> int:
             if sweep.kind == CAP
             else f"Min cover of {what} (days)"
         )
+        progress.say(f"writing {out}")
         write_frontier(out, table, data, [sentence], axis)
     except (OutputError, OSError) as exc:
         print(f"ree-plan: cannot write the frontier: {exc}", file=sys.stderr)
         return EXIT_ERROR
     public = table[[c for c in table.columns if not c.startswith("_")]]
+    progress.clear()
     if args.json:
-        print_json({"frontier": [_json_summary(r) for r in public.to_dict("records")]})
+        print_json(
+            {
+                "frontier": [_json_summary(r) for r in public.to_dict("records")],
+                **_json_extra(out, data),
+            }
+        )
         return EXIT_OK
     cur = data.currency
     print(f"Frontier written to {out}")

@@ -22,6 +22,7 @@ import highspy
 import numpy as np
 from scipy import sparse
 
+from model import progress
 from model.formulation import Built, Numbers
 
 INF = highspy.kHighsInf
@@ -286,7 +287,9 @@ def _run_highs(h: highspy.Highs) -> float:
     h.startSolve()
     try:
         while not h.wait(0.05)[0]:
-            pass
+            elapsed = time.perf_counter() - t0
+            if elapsed > 1.0:
+                progress.say(f"HiGHS solving: {elapsed:.0f} s")
     except KeyboardInterrupt:
         h.cancelSolve()
         while not h.wait(0.05)[0]:

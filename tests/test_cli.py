@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import shutil
@@ -409,3 +410,57 @@ def test_a_fault_mid_write_leaves_nothing_behind(
     assert "Traceback" not in err
     assert list(out_dir.iterdir()) == []
     assert list(scratch.iterdir()) == []
+
+
+def test_json_carries_the_written_path_and_the_warnings(tmp_path: Path, run_cli):
+    rows = small_rows()
+    rows["Sectors"][0]["Shortfall penalty (per kg)"] = 1  # below the cheapest price: a warning
+    book = write(tmp_path / "w.xlsx", rows)
+    out = tmp_path / "p.xlsx"
+    code, stdout, err = run_cli("solve", book, "-o", out, "--json")
+    assert code == 0, err
+    got = json.loads(stdout)
+    assert got["written"] == str(out) and out.exists()
+    assert got["warnings"] and got["warnings"][0]["where"].startswith("Sectors!B")
+    assert "penalty" in got["warnings"][0]["message"]
+
+
+def test_json_on_bad_input_lists_errors_and_warnings(tmp_path: Path, run_cli):
+    rows = small_rows()
+    rows["Suppliers"][0]["Capacity (t per period)"] = "lots"
+    book = write(tmp_path / "bad.xlsx", rows)
+    code, stdout, err = run_cli("solve", book, "--json")
+    assert code == 2
+    got = json.loads(stdout)
+    assert set(got) == {"errors", "warnings"}
+    assert [e["where"] for e in got["errors"]] == ["Suppliers!E2"]
+    assert got["errors"][0]["sheet"] == "Suppliers" and got["errors"][0]["cell"] == "E2"
+    assert "Suppliers!E2" in err  # people still read stderr
+
+
+def test_progress_on_a_terminal_only(tmp_path: Path, run_cli, monkeypatch):
+    book = EXAMPLES / "small-example.xlsx"
+    code, _, err = run_cli("stress", book, "-o", tmp_path / "s.xlsx")
+    assert code == 0 and "\r" not in err  # not a terminal: no progress line
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    code, _, err = run_cli("stress", book, "-o", tmp_path / "s.xlsx")
+    assert code == 0
+    steps = [part for part in err.split("\r\033[K") if part.strip()]
+    assert any(s.startswith("reading") for s in steps), steps
+    assert "scenario 1/1: " in err and "writing" in err
+    assert err.endswith("\r\033[K") or "Stress test" not in err  # the line is cleared
+    code, _, err = run_cli("-q", "stress", book, "-o", tmp_path / "s.xlsx")
+    assert code == 0 and "\r" not in err
+
+
+def test_every_argument_has_help():
+    from model.cli import _parser
+
+    parser = _parser()
+    missing = []
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in [("ree-plan", parser), *subparsers.choices.items()]:
+        for action in sub._actions:
+            if action.help is None and not isinstance(action, argparse._SubParsersAction):
+                missing.append(f"{name} {action.dest}")
+    assert not missing, missing
