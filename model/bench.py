@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from model.solve import SIMPLEX_DUAL_PAMI, SIMPLEX_DUAL_SERIAL, SOLVER_THREADS
+from model.solve import SIMPLEX_DUAL_PAMI, SIMPLEX_DUAL_SERIAL, SOLVER_THREADS, strategy
 
 SIZES: dict[str, dict[str, int]] = {
     "small": {
@@ -292,7 +292,10 @@ class Stage:
 
 
 def _highs_alone(
-    lp_file: Path, strategy: int = SIMPLEX_DUAL_PAMI, threads: int = SOLVER_THREADS
+    lp_file: Path,
+    strategy: int = SIMPLEX_DUAL_PAMI,
+    threads: int = SOLVER_THREADS,
+    time_limit: float | None = None,
 ) -> dict[str, float]:
     """HiGHS given the same matrices, with the same options, in a fresh process: its own time
     and peak memory. (A fresh process also because HiGHS fixes its thread pool at the first
@@ -313,13 +316,15 @@ def _highs_alone(
         "h=highspy.Highs();h.setOptionValue('output_flag',False)\n"
         f"h.setOptionValue('simplex_strategy',{int(strategy)})\n"
         f"h.setOptionValue('threads',{int(threads)})\n"
-        "h.passModel(lp);del lp\n"
+        + (f"h.setOptionValue('time_limit',{float(time_limit)})\n" if time_limit else "")
+        + "h.passModel(lp);del lp\n"
         "t=time.perf_counter();h.run();s=time.perf_counter()-t\n"
         "r=[int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')][0]"
         "/1024\n"
         "print(json.dumps({'highs_alone_s':s,'highs_alone_rss_mb':r,"
         "'objective':h.getInfo().objective_function_value,"
-        "'iterations':h.getInfo().simplex_iteration_count}))\n"
+        "'iterations':h.getInfo().simplex_iteration_count,"
+        "'status':h.modelStatusToString(h.getModelStatus())}))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(lp_file)], capture_output=True, text=True, check=True
@@ -366,10 +371,10 @@ def run_hedge_bench(size: str, n: int, keep: str | None = None) -> dict[str, Any
     baseline, stress and foresight solves; the rest is overhead."""
     import pandas as pd
 
+    from model.commands import _hedge_preface
     from model.formulation import build_model
     from model.hedge import _extensive, hedge_data, scenario_set
     from model.report import write_plan
-    from model.run import _hedge_preface
     from model.scenarios import factors
     from model.validate import validate
     from model.workbook import read_workbook
@@ -423,8 +428,9 @@ def run_hedge_bench(size: str, n: int, keep: str | None = None) -> dict[str, Any
         index=a.indices,
         value=a.data,
     )
+    n_cols = int(a.shape[1])
     del ext, a, b
-    alone = _highs_alone(lp_file)
+    alone = _highs_alone(lp_file, *strategy(n_cols))
     result = {
         "size": size,
         "hedge_scenarios": n,
@@ -483,10 +489,14 @@ def _lp_file(size: str, tmp: Path) -> Path:
     return path
 
 
-def run_strategy_bench(sizes: list[str], busy: int = 2, repeat: int = 2) -> dict[str, Any]:
+def run_strategy_bench(
+    sizes: list[str], busy: int = 2, repeat: int = 2, time_limit: float = 240.0
+) -> dict[str, Any]:
     """HiGHS alone on each size's LP with each of :data:`STRATEGIES`, on a quiet machine and
     with ``busy`` CPU-bound processes beside it (a planner's laptop running a browser, a
-    video call, a compile): seconds per run, the best and worst of ``repeat`` runs."""
+    video call, a compile): seconds per run, the best and worst of ``repeat`` runs (one at
+    large), each stopped at ``time_limit`` seconds (status 'Time limit reached'). Each row is
+    also printed on stderr as it is measured."""
     tmp = Path(tempfile.mkdtemp(prefix="ree-bench-"))
     rows: list[dict[str, Any]] = []
     try:
@@ -498,8 +508,11 @@ def run_strategy_bench(sizes: list[str], busy: int = 2, repeat: int = 2) -> dict
                     for _ in range(n_busy)
                 ]
                 try:
-                    for name, (strategy, threads) in STRATEGIES.items():
-                        runs = [_highs_alone(lp_file, strategy, threads) for _ in range(repeat)]
+                    for name, (simplex, threads) in STRATEGIES.items():
+                        runs = [
+                            _highs_alone(lp_file, simplex, threads, time_limit)
+                            for _ in range(1 if size == "large" else repeat)
+                        ]
                         secs = [r["highs_alone_s"] for r in runs]
                         rows.append(
                             {
@@ -509,8 +522,10 @@ def run_strategy_bench(sizes: list[str], busy: int = 2, repeat: int = 2) -> dict
                                 "best_s": round(min(secs), 3),
                                 "worst_s": round(max(secs), 3),
                                 "iterations": runs[0]["iterations"],
+                                "status": runs[-1]["status"],
                             }
                         )
+                        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
                 finally:
                     for p in burners:
                         p.kill()
@@ -518,6 +533,76 @@ def run_strategy_bench(sizes: list[str], busy: int = 2, repeat: int = 2) -> dict
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return {"strategies": rows}
+
+
+_ROUTE_CHILD = """
+import json, sys, time
+book = sys.argv[1]
+from model.formulation import build_model
+from model.scenarios import factors
+from model.solve import _run_highs, hand_over
+from model.validate import load
+data = load(book)
+f = factors(data, None)
+out = {}
+t = time.perf_counter(); b = build_model(data, f); out["build_s"] = time.perf_counter() - t
+out["variables"] = b.n_variables
+t = time.perf_counter(); h = hand_over(b).highs; out["direct_hand_over_s"] = time.perf_counter() - t
+out["highs_s"] = _run_highs(h)
+del h, b
+t = time.perf_counter()
+import pyomo.environ
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+from model import algebra
+out["pyomo_import_s"] = time.perf_counter() - t
+b = build_model(data, f, route="pyomo")
+t = time.perf_counter(); algebra.to_pyomo(b); out["declare_s"] = time.perf_counter() - t
+t = time.perf_counter()
+LinearStandardFormCompiler().write(b.m, mixed_form=True, set_sense=None)
+out["compile_s"] = time.perf_counter() - t
+t = time.perf_counter()
+from pyomo.contrib.appsi.solvers.highs import Highs as Appsi
+opt = Appsi(); opt.set_instance(b.m)
+out["appsi_set_instance_s"] = time.perf_counter() - t
+print(json.dumps(out))
+"""
+
+
+def run_route_bench(sizes: list[str]) -> dict[str, Any]:
+    """The Pyomo route's cost against HiGHS's time, per size, each in a fresh process (Pyomo's
+    import counts): import, declare (model.algebra), compile (Pyomo's
+    LinearStandardFormCompiler; or appsi_highs's set_instance instead), against the direct
+    route's hand-over and HiGHS's own solve. ``pyomo_added_s`` = import + declare + compile;
+    the rule of ``Model route`` = Auto: the Pyomo route where that is at most 3 s or 25 % of
+    HiGHS's time, whichever is larger."""
+    tmp = Path(tempfile.mkdtemp(prefix="ree-bench-"))
+    rows = []
+    try:
+        for size in sizes:
+            book = tmp / f"bench-{size}.xlsx"
+            _write_input(size, book)
+            out = subprocess.run(
+                [sys.executable, "-c", _ROUTE_CHILD, str(book)],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=Path(__file__).resolve().parents[1],
+            )
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            added = r["pyomo_import_s"] + r["declare_s"] + r["compile_s"]
+            allowed = max(3.0, 0.25 * r["highs_s"])
+            rows.append(
+                {
+                    "size": size,
+                    **{k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()},
+                    "pyomo_added_s": round(added, 3),
+                    "allowed_s": round(allowed, 3),
+                    "pyomo_within_rule": added <= allowed,
+                }
+            )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"routes": rows}
 
 
 def run_frontier_bench(size: str, workers: int = 0) -> dict[str, Any]:
@@ -651,7 +736,7 @@ def run_bench(size: str, keep: str | None = None, ranging: str = "Auto") -> dict
     )
     n_var, n_con, nnz = lp.num_col_, lp.num_row_, len(a.index_)
     del lp, a
-    alone = _highs_alone(lp_file)
+    alone = _highs_alone(lp_file, *strategy(n_var))  # the options ree-plan's own solve used
     # Stress: one cold re-solve vs the warm per-scenario re-solve on the same instance.
     from model.run import stress_data
 

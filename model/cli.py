@@ -7,7 +7,6 @@ plan, 1 anything else.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -15,23 +14,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from model.issues import InputError, Issue
-
-EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
-
-
-def _print_issues(issues: list[Issue], stream: Any = None) -> None:
-    stream = stream or sys.stderr
-    errors = [i for i in issues if i.severity == "error"]
-    warnings = [i for i in issues if i.severity != "error"]
-    if errors:
-        print(f"{len(errors)} problem(s) to fix:", file=stream)
-        for i in errors:
-            print(f"  {i}", file=stream)
-    if warnings:
-        print(f"{len(warnings)} warning(s):", file=stream)
-        for i in warnings:
-            print(f"  {i}", file=stream)
+from model.console import (
+    EXIT_ERROR,
+    EXIT_INPUT,
+    EXIT_OK,
+    issue_json,
+    print_issues,
+    print_json,
+)
+from model.issues import InputError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,16 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--out", help="plan path (default outputs/<book>-plan.xlsx)")
     s.add_argument("--scenario", help="apply a scenario of the Scenarios sheet (what-if)")
     s.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
-    s.add_argument(
-        "--pyomo",
-        action="store_true",
-        help="hand the model to HiGHS through Pyomo's compiler (same LP, slower)",
-    )
+    _route_option(s)
     st = sub.add_parser("stress", help="stress-test the baseline plan against each scenario")
     st.add_argument("book", help="the input workbook (.xlsx)")
     st.add_argument("-o", "--out", help="plan path (default outputs/<book>-stress.xlsx)")
     st.add_argument("--scenario", action="append", help="only this scenario (repeatable)")
     st.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    _route_option(st)
     h = sub.add_parser(
         "hedge",
         help="the plan to commit to before anyone knows which shock comes (uses the "
@@ -77,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("book", help="the input workbook (.xlsx)")
     h.add_argument("-o", "--out", help="plan path (default outputs/<book>-hedge.xlsx)")
     h.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    _route_option(h)
     fr = sub.add_parser(
         "frontier",
         help="the price of resilience: sweep a cap's share or the days of cover, with the "
@@ -91,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     fr.add_argument("--days", help="its Min cover (days) at each point, e.g. 0,30,60,90")
     fr.add_argument("-o", "--out", help="path (default outputs/<book>-frontier.xlsx)")
     fr.add_argument("--json", action="store_true", help="print the table as JSON on stdout")
+    _route_option(fr)
     fr.add_argument(
         "--workers", type=int, help="run the points on a local Dask cluster of N processes"
     )
@@ -122,6 +112,12 @@ def _parser() -> argparse.ArgumentParser:
         " machine and beside two CPU-bound processes",
     )
     b.add_argument(
+        "--routes",
+        action="store_true",
+        help="time the Pyomo route (import, declare, compile; appsi too) against the direct"
+        " route and HiGHS's solve",
+    )
+    b.add_argument(
         "--frontier",
         action="store_true",
         help="time 'ree-plan frontier' instead (a cap swept over 5 points), serial warm "
@@ -139,6 +135,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _route_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--route",
+        choices=["Auto", "Pyomo", "Direct"],
+        help="how the LP reaches HiGHS, instead of the workbook's 'Model route' setting: the"
+        " algebraic Pyomo model, or the sparse blocks directly (the same LP)",
+    )
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -146,10 +151,6 @@ def _version() -> str:
         return version("ree-plan")
     except PackageNotFoundError:  # run from a source tree that was not installed
         return "(not installed)"
-
-
-def default_out(book: str, suffix: str) -> Path:
-    return Path("outputs") / f"{Path(book).stem}-{suffix}.xlsx"
 
 
 def _stop_on_signal(signum: int, frame: Any) -> None:
@@ -186,25 +187,25 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "template":
             return _template(args)
         if args.command == "solve":
-            from model.run import run_solve
+            from model.commands import run_solve
 
             return run_solve(args)
         if args.command == "stress":
-            from model.run import run_stress
+            from model.commands import run_stress
 
             return run_stress(args)
         if args.command == "hedge":
-            from model.run import run_hedge
+            from model.commands import run_hedge
 
             return run_hedge(args)
         if args.command == "frontier":
-            from model.run import run_frontier
+            from model.commands import run_frontier
 
             return run_frontier(args)
         if args.command == "bench":
             return _bench(args)
     except InputError as exc:
-        _print_issues(exc.issues)
+        print_issues(exc.issues)
         if getattr(args, "json", False):  # scripts need not parse stderr
             print_json(
                 {
@@ -238,7 +239,7 @@ def _check(args: argparse.Namespace) -> int:
     from model.validate import load
 
     data = load(args.book)
-    _print_issues(data.warnings)
+    print_issues(data.warnings)
     counts = (
         (len(data.periods), "period"),
         (len(data.materials), "material"),
@@ -312,9 +313,13 @@ def _template(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from model.bench import run_bench, run_hedge_bench
 
-    if not args.strategies:
+    if not (args.strategies or args.routes):
         args.size = args.size or "small"
-    if args.strategies:
+    if args.routes:
+        from model.bench import run_route_bench
+
+        result = run_route_bench([args.size] if args.size else ["small", "medium", "large"])
+    elif args.strategies:
         from model.bench import run_strategy_bench
 
         result = run_strategy_bench([args.size] if args.size else ["small", "medium", "large"])
@@ -328,6 +333,9 @@ def _bench(args: argparse.Namespace) -> int:
         result = run_bench(args.size, args.keep, args.ranging)
     if args.json:
         print_json(result)
+    elif args.routes:
+        for r in result["routes"]:
+            print("  ".join(f"{k}={v}" for k, v in r.items()))
     elif args.strategies:
         print(f"{'size':<7} {'machine':<19} {'strategy':<23} {'best s':>8} {'worst s':>8}")
         for r in result["strategies"]:
@@ -339,21 +347,6 @@ def _bench(args: argparse.Namespace) -> int:
         for k, v in result.items():
             print(f"{k:>22}: {v}")
     return EXIT_OK
-
-
-def issue_json(issue: Issue) -> dict[str, str]:
-    """An error or warning for ``--json``: where (``Sheet!Cell``), sheet, cell, message."""
-    return {
-        "where": issue.where,
-        "sheet": issue.sheet,
-        "cell": issue.cell,
-        "message": issue.message,
-    }
-
-
-def print_json(obj: dict[str, Any]) -> None:
-    json.dump(obj, sys.stdout, indent=1, default=str)
-    sys.stdout.write("\n")
 
 
 if __name__ == "__main__":

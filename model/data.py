@@ -70,6 +70,7 @@ class PlanData:
     caps: pd.DataFrame
     scenarios: pd.DataFrame
     warnings: list[Issue] = field(default_factory=list)
+    route: str = "Auto"  # "Auto", "Pyomo" or "Direct": how the LP reaches HiGHS (model.route)
     risk_weight: float = 0.0  # w of DESIGN §5, 0..1
     risk_level: float = 0.9  # a of DESIGN §5, 0..<1
     stock_lots: pd.DataFrame = field(

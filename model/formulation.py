@@ -1,4 +1,6 @@
-"""The linear program of DESIGN §2 as a Pyomo model, built sparse.
+"""The linear program of DESIGN §2 as sparse matrices, one block per family: the direct route
+to HiGHS. (The same LP in Pyomo's algebra, for reading and for the Pyomo route, is
+:mod:`model.algebra`; ``tests/test_routes.py`` checks they agree entry by entry.)
 
 ``build_model(data, factors)`` derives the sparse index tables from the data (only tuples that
 exist: an offer in the periods it is available, a sector for a material it demands, a stock lot
@@ -429,7 +431,9 @@ class Built:
     var_blocks: dict[str, VarBlock] = field(default_factory=dict)
     row_blocks: dict[str, RowBlock] = field(default_factory=dict)
     cost: list[tuple[str, np.ndarray]] = field(default_factory=list)  # (family, coefs)
-    m: Any = None  # the Pyomo model (pyomo route only)
+    route: str = "direct"  # "direct" or "pyomo": how hand_over gives the LP to HiGHS
+    route_setting: str = "Direct"  # what chose it: Auto, Pyomo or Direct (model.route)
+    m: Any = None  # the Pyomo model (pyomo route only, made at hand-over)
     vars: dict[str, list[Any]] = field(default_factory=dict)  # family -> VarData (Pyomo)
     cons: dict[str, list[Any]] = field(default_factory=dict)  # family -> ConstraintData
     trivially_infeasible: list[tuple[str, Any]] = field(default_factory=list)
@@ -504,12 +508,13 @@ def _table_keys(df: pd.DataFrame, cols: Sequence[str]) -> Callable[[], list[Any]
 
 
 def build_model(
-    data: PlanData, f: Factors, idx: Indexes | None = None, pyomo: bool = False
+    data: PlanData, f: Factors, idx: Indexes | None = None, route: str = "direct"
 ) -> Built:
     """Build the §2 model: variables, then each constraint family, then the objective.
 
-    The families are sparse matrices that go to HiGHS directly; with ``pyomo`` they are also
-    declared as a Pyomo model (``b.m``), which the Pyomo route compiles instead.
+    The families are sparse matrices: the direct route gives them to HiGHS. On the ``pyomo``
+    route (:mod:`model.route`) they are the map from each family to its positions, and HiGHS
+    gets the algebraic model of :mod:`model.algebra`, compiled by Pyomo.
     """
     idx = idx or index_sets(data)
     num = numbers(data, idx, f)
@@ -522,10 +527,7 @@ def build_model(
     add_caps(b)
     add_budget(b)
     add_objective(b)
-    if pyomo:
-        from model.pyomo_route import to_pyomo
-
-        to_pyomo(b)
+    b.route = route
     return b
 
 

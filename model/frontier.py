@@ -142,9 +142,10 @@ def evaluate(
 
     One model, built once, changed in place per point and re-solved warm (see the module)."""
     from model.check import PlanCheckError, check_plan
-    from model.formulation import build_model, numbers
+    from model.formulation import numbers
     from model.hedge import hedge_data
     from model.results import extract
+    from model.route import build
     from model.run import SOLVER
     from model.scenarios import factors
     from model.solve import OPTIMAL, hand_over, push_numbers, run, run_followed
@@ -154,7 +155,7 @@ def evaluate(
     base_f = factors(data, None)
     scen_f = {n: factors(data, n) for n in names}
     built_for = _build_data(data, sweep)
-    b = build_model(built_for, base_f)
+    b = build(built_for, base_f)
     handle = hand_over(b, data.time_limit_s)
     idx = b.idx
     cap_rows = cap_cols = cap_in = None

@@ -10,6 +10,8 @@ Ranges are HiGHS's bound ranging: the bound values between which the value holds
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -221,4 +223,13 @@ def extract_marginals(b: Built, duals: Duals) -> pd.DataFrame:
     for c in ("Holds from", "Holds to"):
         v = out[c].astype(float)
         out[c] = np.where(np.abs(v) >= 1e29, np.nan, v)  # HiGHS's infinity: no limit
+    if b.move_cost > 0:
+        # The handling tie-breaker moves a dual by a few times its size (989,999.98 for a
+        # true 990,000): shown to the decimal ten times coarser than it, the noise is gone.
+        # Only values per tonne: the budget's (per currency unit) and a cap's (per point of
+        # a total) are on other scales.
+        digits = -math.ceil(math.log10(10 * b.move_cost))
+        per_t = out["Kind"].isin(["Capacity", "Min purchase", "Stock floor", "Demand"])
+        value = out["Value"].astype(float)
+        out["Value"] = np.where(per_t, value.round(digits) + 0.0, value)  # + 0.0: no "-0"
     return out[COLUMNS]

@@ -14,10 +14,12 @@ from model.results import bought as all_bought
 
 @dataclass
 class Overview:
-    cost: pd.DataFrame  # Item, Value, Share (%)
+    money_spent: float  # the cost rows that are money paid (purchases, recycling, holding, alts)
+    penalties: float  # shortfall and below-floor penalties: not paid, they price unmet needs
+    cost: pd.DataFrame  # Item, Value, Share (%), What it is
     buy: pd.DataFrame  # Supplier, Material, Refine country, one column per period, Total, Cost
     concentration: pd.DataFrame  # Material, Basis, Country, horizon share, peak share, cap
-    cover: pd.DataFrame  # Material x period: days of cover at period end
+    cover: pd.DataFrame  # Material, Target (days), then days of cover at each period end
     shortfall: pd.DataFrame  # Sector, Shortfall (t), Penalty
     binding_caps: pd.DataFrame  # Rule, Group, Material, Sector, Periods binding
     why_short: pd.DataFrame  # WHY_COLUMNS: each cause of each material's shortfall per period
@@ -44,6 +46,15 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
         {"Item": ["Total cost", *COST_ROWS], "Value": [total, *(s[k] for k in COST_ROWS)]}
     )
     cost["Share (%)"] = cost["Value"] / total * 100 if total else np.nan
+    penalty_rows = ("Shortfall penalty", "Below-floor penalty")
+    cost["What it is"] = [
+        "",
+        *(
+            "penalty: not spent, it prices unmet needs" if k in penalty_rows else "money spent"
+            for k in COST_ROWS
+        ),
+    ]
+    penalties = float(sum(s[k] for k in penalty_rows))
 
     bought = all_bought(plan).rename(columns={"Tonnes": "t_"})
     periods = list(data.periods)
@@ -75,6 +86,7 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
     cover = st.pivot(index="Material", columns="Period", values="Days of cover")
     cover = cover.reindex(index=list(data.materials.index), columns=periods)
     cover = cover.reset_index()
+    cover.insert(1, "Target (days)", cover["Material"].map(data.materials["min_cover_days"]))
 
     sf = plan.sheets["Shortfall"]
     # Each row at its own penalty: the Demand row's where given, else the sector's.
@@ -119,6 +131,9 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
     wide["Total (t)"] = wide.sum(axis=1)
     per_offer = bought.groupby(["Supplier", "Material"])["Cost"].sum().reset_index()
     wide = wide.reset_index().merge(per_offer, on=["Supplier", "Material"], how="left")
+    wide["Average price (per kg)"] = wide["Cost"] / (wide["Total (t)"] * 1000).where(
+        wide["Total (t)"] > 0
+    )
     buy = wide.sort_values("Cost", ascending=False).reset_index(drop=True)
 
     if mv is not None and len(mv):
@@ -155,6 +170,8 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
         sm = st[st["Material"] == m].set_index("Period")[["Closing (t)", "Floor (t)"]]
         stock[m] = sm.reindex(periods).reset_index()
     return Overview(
+        total - penalties,
+        penalties,
         cost,
         buy,
         concentration,

@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
-from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from model.data import PlanData
 from model.overview import Overview, build_overview
@@ -90,6 +90,7 @@ class _Formats:
 
     def __init__(self, wb: Any, currency: str):
         safe = currency.replace('"', "")
+        self.currency = safe
         self.money_code = f'#,##0 "{safe}"' if safe else "#,##0"
         self.header = wb.add_format(
             {
@@ -98,6 +99,18 @@ class _Formats:
                 "bg_color": BLUE,
                 "text_wrap": True,
                 "valign": "top",
+            }
+        )
+        # Over a column of numbers the header is right-aligned, as the numbers are: "12.0" under
+        # "Periods binding", not "12.0 Optimal" read across two columns.
+        self.header_num = wb.add_format(
+            {
+                "bold": True,
+                "font_color": "white",
+                "bg_color": BLUE,
+                "text_wrap": True,
+                "valign": "top",
+                "align": "right",
             }
         )
         self.title = wb.add_format({"bold": True, "font_size": 14, "font_color": BLUE})
@@ -139,7 +152,7 @@ def _value(v: Any) -> Any:
         v = v.item()
     if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
         return None
-    return v
+    return None if isinstance(v, str) and v == "" else v  # a blank, not a text cell of ""
 
 
 def _width(df: pd.DataFrame, col: str, code: str | None) -> float:
@@ -165,6 +178,13 @@ def _public(df: pd.DataFrame) -> pd.DataFrame:
     return df[[c for c in df.columns if not str(c).startswith("_")]]
 
 
+def _headers(ws: Any, row: int, df: pd.DataFrame, fm: _Formats) -> None:
+    """A table's header row, right-aligned over columns of numbers."""
+    for j, col in enumerate(df.columns):
+        numeric = pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])
+        ws.write(row, j, str(col), fm.header_num if numeric else fm.header)
+
+
 def _write_table(wb: Any, fm: _Formats, name: str, df: pd.DataFrame) -> Any:
     ws = wb.add_worksheet(name)
     df = _public(df)
@@ -175,7 +195,7 @@ def _write_table(wb: Any, fm: _Formats, name: str, df: pd.DataFrame) -> Any:
         formats.append(fm.code(code))
         ws.set_column(j, j, _width(df, col, code), formats[-1])
     ws.set_row(0, 30)
-    ws.write_row(0, 0, cols, fm.header)
+    _headers(ws, 0, df, fm)
     write_rows(ws, df, 1, formats)
     n = len(df)
     ws.freeze_panes(1, 0)
@@ -236,7 +256,7 @@ class _Sheet:
         df = _public(df)
         cols = [str(c) for c in df.columns]
         top = self.row
-        self.ws.write_row(top, 0, cols, self.fm.header)
+        _headers(self.ws, top, df, self.fm)
         codes = [(formats or {}).get(c) or self.fm.for_column(c) for c in cols]
         cell_formats = [self.fm.code(c) for c in codes]
         for i, rec in enumerate(df.itertuples(index=False, name=None), start=top + 1):
@@ -249,19 +269,57 @@ class _Sheet:
 
 
 def _chart(
-    wb: Any, kind: dict[str, str], title: str, y_format: str, y_title: str = "", legend: bool = True
+    wb: Any,
+    kind: dict[str, str],
+    title: str,
+    y_format: str,
+    y_title: str = "",
+    legend: bool = True,
+    from_zero: bool = True,
 ) -> Any:
+    """A chart whose value axis starts at 0 (so 24 t never looks like 2 t) unless its values
+    can be negative; horizontal bars in the table's order, top to bottom."""
     chart = wb.add_chart(kind)
     chart.set_title({"name": title, "name_font": {"size": 11}})
-    values_axis = {"num_format": y_format, **({"name": y_title} if y_title else {})}
+    values_axis = {
+        "num_format": y_format,
+        **({"name": y_title} if y_title else {}),
+        **({"min": 0} if from_zero else {}),
+    }
     if kind["type"] == "bar":  # horizontal bars: the values run along the x axis
         chart.set_x_axis(values_axis)
+        chart.set_y_axis({"reverse": True})
     else:
         chart.set_y_axis(values_axis)
     if not legend:
         chart.set_legend({"none": True})
     chart.set_size({"width": CHART_W, "height": CHART_H})
     return chart
+
+
+# Distinguishable colours (Tableau 20's first twelve), one per country.
+PALETTE = (
+    "#4E79A7",
+    "#F28E2B",
+    "#E15759",
+    "#76B7B2",
+    "#59A14F",
+    "#EDC948",
+    "#B07AA1",
+    "#FF9DA7",
+    "#9C755F",
+    "#BAB0AC",
+    "#1F77B4",
+    "#17BECF",
+)
+OVERVIEW_ROWS = 12  # rows of a long block the Overview shows; the rest is on its sheet
+
+
+def _top(df: pd.DataFrame, sheet: str) -> tuple[pd.DataFrame, str]:
+    """The first rows of a block for the Overview, and a note saying where the rest is."""
+    if len(df) <= OVERVIEW_ROWS:
+        return df, ""
+    return df.head(OVERVIEW_ROWS), f"; top {OVERVIEW_ROWS} of {len(df)}: all rows on sheet {sheet}"
 
 
 def _write_overview(
@@ -272,7 +330,7 @@ def _write_overview(
     used = max(len(ov.buy.columns), len(ov.cover.columns), 6)
     for j in range(used):
         ws.set_column(j, j, 30 if j == 0 else 24 if j <= 4 else 16)
-    ws.set_column(len(ov.buy.columns) - 1, len(ov.buy.columns) - 1, 20)  # Cost
+    ws.set_column(len(ov.buy.columns) - 2, len(ov.buy.columns) - 1, 20)  # Cost, average price
     ws.hide_gridlines(2)
     s = plan.summary
     w = _Sheet(ws, fm)
@@ -283,6 +341,14 @@ def _write_overview(
             f"Solved by {s['Solver']}."
         ]
     )
+    if preface is None and s["Scenario"] not in ("Baseline", None):
+        w.line(
+            [
+                f"What-if: '{s['Scenario']}' is assumed known from the start, and the whole"
+                " horizon is planned for it. To see what to do if it comes while the baseline"
+                " plan is being followed, run 'ree-plan stress'."
+            ]
+        )
     w.row += 1
     if preface:
         for text in preface.lines:
@@ -293,10 +359,25 @@ def _write_overview(
             w.block(df)
             w.row += 1
     w.section("What it costs")
+    cur = fm.currency
+    if ov.penalties > 0:
+        w.line(
+            [
+                f"Money spent: {ov.money_spent:,.0f} {cur}. Penalties: {ov.penalties:,.0f} {cur}"
+                " — not money spent: they price the unmet needs (shortfall, stock below its"
+                " floor) at the workbook's penalties."
+            ]
+        )
+    else:
+        w.line([f"Money spent: {ov.money_spent:,.0f} {cur}; no penalties (no unmet needs)."])
     top, last = w.block(ov.cost, {"Value": fm.money_code})
     w.row += 1
-    w.section("What to buy, from whom", "tonnes per period, dearest first")
-    w.block(ov.buy)
+    buy, more = _top(ov.buy, "Purchases and Recycling")
+    w.section(
+        "What to buy, from whom",
+        "tonnes per period, the largest spend first; average price per kg = cost / tonnes" + more,
+    )
+    w.block(buy, {"Average price (per kg)": PLAIN})
     w.row += 1
     w.section(
         "Largest country share of purchases",
@@ -304,8 +385,27 @@ def _write_overview(
     )
     w.block(ov.concentration)
     w.row += 1
-    w.section("Days of cover at the end of each period")
-    w.block(ov.cover, {str(c): DAYS for c in ov.cover.columns if c != "Material"})
+    w.section(
+        "Days of cover at the end of each period",
+        "against the target (Min cover on Materials); below it highlighted",
+    )
+    c_top, c_last = w.block(ov.cover, {str(c): DAYS for c in ov.cover.columns if c != "Material"})
+    n_cols = len(ov.cover.columns)
+    if len(ov.cover) and n_cols > 2:
+        # a period's cover below the material's target (column B), blank cells left alone
+        first = xl_rowcol_to_cell(c_top + 1, 2, row_abs=False, col_abs=False)
+        target = xl_rowcol_to_cell(c_top + 1, 1, row_abs=False, col_abs=True)
+        ws.conditional_format(
+            c_top + 1,
+            2,
+            c_last,
+            n_cols - 1,
+            {
+                "type": "formula",
+                "criteria": f"=AND(ISNUMBER({first}),{first}<{target}-0.05)",
+                "format": fm.fill[ALERT],
+            },
+        )
     w.row += 1
     w.section("Shortfall by sector")
     s_top, s_last = w.block(ov.shortfall)
@@ -323,19 +423,28 @@ def _write_overview(
             "Why there is shortfall",
             "what holds supply back, worth most first (from the marginal values)",
         )
-        w.block(ov.why_short, {"Saving per unit": PLAIN})
+        why, more = _top(ov.why_short, "Marginal values")
+        w.block(why, {"Saving per unit": PLAIN})
+        if more:
+            w.line([more.strip("; ")], fm.note)
         w.row += 1
     w.section(
         "Caps that bind",
         "periods at the cap or with a marginal value; what loosening it one point would save",
     )
-    w.block(ov.binding_caps if len(ov.binding_caps) else pd.DataFrame({"Rule": ["none binds"]}))
+    caps, more = _top(ov.binding_caps, "Concentration and Marginal values")
+    w.block(caps if len(caps) else pd.DataFrame({"Rule": ["none binds"]}))
+    if more:
+        w.line([more.strip("; ")], fm.note)
     w.row += 1
     w.section(
         "Offers bought at capacity",
         "what one more tonne of capacity would save, per period (Marginal values)",
     )
-    w.block(ov.at_capacity if len(ov.at_capacity) else pd.DataFrame({"Supplier": ["none"]}))
+    full, more = _top(ov.at_capacity, "Marginal values")
+    w.block(full if len(full) else pd.DataFrame({"Supplier": ["none"]}))
+    if more:
+        w.line([more.strip("; ")], fm.note)
 
     chart = _chart(
         wb,
@@ -364,6 +473,10 @@ def _write_charts(wb: Any, fm: _Formats, ov: Overview) -> None:
     w = _Sheet(ws, fm)
     w.line(["Sourcing mix and stock, per material"], fm.title)
     w.row += 1
+    # One colour per country in every chart of the workbook (a country keeps its colour
+    # from one material's chart to the next).
+    countries = sorted({str(c) for mix in ov.mix.values() for c in mix.columns[1:]})
+    colour = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(countries)}
     for m in ov.mix:
         w.section(m)
         mix = ov.mix[m]
@@ -384,6 +497,8 @@ def _write_charts(wb: Any, fm: _Formats, ov: Overview) -> None:
                         "categories": ["Charts", top + 1, 0, last, 0],
                         "values": ["Charts", top + 1, j, last, j],
                         "gap": 50,
+                        "fill": {"color": colour[str(mix.columns[j])]},
+                        "border": {"none": True},
                     }
                 )
             ws.insert_chart(top, n_countries + 2, chart)
@@ -408,14 +523,22 @@ def _stress_charts(wb: Any, fm: _Formats, ws: Any, df: pd.DataFrame) -> None:
     if not n:
         return
     cols = list(df.columns)
-    currency = fm.money_code.split(" ")[-1].replace('"', "")
+    currency = fm.currency
     for k, (title, column, code) in enumerate(
         (
             (f"Extra cost over the baseline ({currency})", "Extra cost", "#,##0"),
             ("Shortfall (t)", "Shortfall (t)", "#,##0.0"),
         )
     ):
-        chart = _chart(wb, {"type": "bar"}, title, code, legend=False)
+        values = pd.to_numeric(df[column], errors="coerce")
+        chart = _chart(
+            wb,
+            {"type": "bar"},
+            title,
+            code,
+            legend=False,
+            from_zero=bool((values.dropna() >= 0).all()),
+        )
         j = cols.index(column)
         chart.add_series({"categories": ["Stress", 1, 0, n, 0], "values": ["Stress", 1, j, n, j]})
         ws.insert_chart(n + 3, 5 * k, chart)

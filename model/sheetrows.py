@@ -31,7 +31,15 @@ def _strings(series: pd.Series) -> list[str | None]:
 
 
 def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT
+    """Nothing to write: the cell stays blank (an empty string is a blank too, not a text
+    cell holding nothing)."""
+    return (
+        v is None
+        or v is pd.NA
+        or v is pd.NaT
+        or (isinstance(v, str) and v == "")
+        or (isinstance(v, float) and math.isnan(v))
+    )
 
 
 def _numbers(series: pd.Series) -> list[float | None]:

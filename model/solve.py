@@ -84,8 +84,9 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def new_highs() -> highspy.Highs:
-    """A silent Highs instance. HiGHS prints its banner on stdout when the first instance of a
+def new_highs(n_cols: int = 0) -> highspy.Highs:
+    """A silent Highs instance, with the simplex strategy for an LP of ``n_cols`` columns
+    (:func:`strategy`). HiGHS prints its banner on stdout when the first instance of a
     process is made, which would spoil ``--json`` output: send file descriptor 1 to
     /dev/null for that moment."""
     sys.stdout.flush()
@@ -99,17 +100,40 @@ def new_highs() -> highspy.Highs:
         os.close(saved)
         os.close(devnull)
     h.setOptionValue("output_flag", False)
-    # Dual simplex with HiGHS's parallel (PAMI) update on two threads: on the large benchmark
-    # 11.8-12.9 s against 14.4-16.0 s for the serial default, the same iterations (see README).
-    h.setOptionValue("simplex_strategy", _SOLVER["simplex_strategy"])
-    h.setOptionValue("threads", _SOLVER["threads"])
+    simplex, threads = strategy(n_cols)
+    h.setOptionValue("simplex_strategy", simplex)
+    h.setOptionValue("threads", threads)
     return h
 
 
-# HiGHS's strategy for this process (see new_highs); a Dask worker sharing the cores with
-# others runs serial dual simplex on one thread instead (see use_serial_solver).
-_SOLVER = {"simplex_strategy": SIMPLEX_DUAL_PAMI, "threads": SOLVER_THREADS}
 SIMPLEX_DUAL_SERIAL = 1
+# Dual simplex with HiGHS's parallel (PAMI) update pays only on large LPs, and only when a
+# core is free. Measured (README, "A busy machine"; HiGHS alone, this 2-core machine), serial
+# dual on 2 threads against PAMI on 2: medium (34,540 columns) quiet 1.45 / 1.70 s, beside
+# two busy processes 2.6-3.0 / 28-33 s; large (333,476) quiet 46.1 / 39.8 s, busy 72.9 s /
+# stopped at 240 s half-way. So serial dual, except PAMI for LPs of at least
+# PAMI_MIN_COLUMNS columns when the load average leaves a core idle.
+PAMI_MIN_COLUMNS = 100_000
+_SOLVER: dict[str, bool] = {"serial_only": False}
+
+
+def strategy(n_cols: int) -> tuple[int, int]:
+    """(simplex_strategy, threads) for an LP of ``n_cols`` columns on this machine now."""
+    if _SOLVER["serial_only"]:
+        return SIMPLEX_DUAL_SERIAL, 1
+    if n_cols < PAMI_MIN_COLUMNS or not _core_free():
+        return SIMPLEX_DUAL_SERIAL, SOLVER_THREADS
+    return SIMPLEX_DUAL_PAMI, SOLVER_THREADS
+
+
+def _core_free() -> bool:
+    """Whether the last minute's load leaves at least one core idle for PAMI's second
+    thread (our own process counts for about one)."""
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):  # not on this platform: assume busy, stay serial
+        return False
+    return load <= (os.cpu_count() or 1) - 1.5
 
 
 def use_serial_solver() -> None:
@@ -118,21 +142,24 @@ def use_serial_solver() -> None:
     For processes that share the machine's cores with others (Dask workers): PAMI's two threads
     per process then fight over the cores (measured: a 5-point medium frontier on 2 workers took
     95 s with PAMI, against 13.7 s serial in one process)."""
-    _SOLVER.update(simplex_strategy=SIMPLEX_DUAL_SERIAL, threads=1)
+    _SOLVER["serial_only"] = True
 
 
 def hand_over(b: Built, time_limit_s: float | None = None) -> Handle:
     """Pass the model's matrices to a new Highs instance.
 
-    Direct route (the default): the families of ``b`` are already sparse matrices; stack them
-    (and release the blocks' copy: declare the Pyomo model, if wanted, before handing over).
-    Pyomo route (when ``b.m`` exists): Pyomo's ``LinearStandardFormCompiler`` compiles the
-    Pyomo model. Both give HiGHS the same LP (``tests/test_routes.py``).
+    Direct route: the families of ``b`` are already sparse matrices; stack them (and release
+    the blocks' copy). Pyomo route (``b.route == "pyomo"``): declare the algebraic model of
+    :mod:`model.algebra` and compile it with Pyomo's ``LinearStandardFormCompiler``. Both give
+    HiGHS the same LP (``tests/test_routes.py``).
     """
-    if b.m is not None:
-        from model.pyomo_route import hand_over_pyomo
+    if b.route == "pyomo":
+        from model.algebra import compile_lp
 
-        return hand_over_pyomo(b, time_limit_s)
+        lp = compile_lp(b)
+        for rb in b.row_blocks.values():
+            rb.parts = []
+        return _pass(b, *lp, time_limit_s)
     st = stack(b)
     for rb in b.row_blocks.values():
         rb.parts = []  # HiGHS holds the matrix now; the blocks' copy is only memory
@@ -236,7 +263,7 @@ def pass_lp(
     <= upper`` (``a`` a scipy CSC array; infinities as numpy's)."""
     lower, upper = _highs_bounds(lower, upper)
     row_lower, row_upper = _highs_bounds(row_lower, row_upper)
-    h = new_highs()
+    h = new_highs(a.shape[1])
     _TIME_LIMIT[id(h)] = time_limit_s
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(time_limit_s))

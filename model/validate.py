@@ -38,6 +38,7 @@ SETTINGS = {  # key -> (kind, default)
     "Budget per period": ("number", None),
     "Time limit (s)": ("number", 60.0),
     "Sensitivity ranging": ("auto/yes/no", "Auto"),
+    "Model route": ("route", "Auto"),  # Auto, Pyomo or Direct: how the LP reaches HiGHS
     "Risk weight (%)": ("percent", 0.0),  # hedge: weight of CVaR against expected cost
     "Risk level (%)": ("percent", 90.0),  # hedge: CVaR's level (the dearest 10 % at 90)
 }
@@ -193,6 +194,7 @@ def validate(book: RawBook) -> PlanData:
         budget_per_period=settings["Budget per period"],
         time_limit_s=settings["Time limit (s)"],
         ranging=settings["Sensitivity ranging"],
+        route=settings["Model route"],
         risk_weight=settings["Risk weight (%)"] / 100.0,
         risk_level=settings["Risk level (%)"] / 100.0,
         periods=periods,
@@ -236,6 +238,14 @@ def _settings(c: _Checker, table: Table) -> dict[str, Any]:
                 c.error(table, "Value", row, f"'{name}' must be Auto, Yes or No, not '{value}'")
             else:
                 values[name] = {"Y": "Yes", "N": "No"}.get(word, word)
+        elif kind == "route":
+            word = _word(value, ("Auto", "Pyomo", "Direct"))
+            if word is None:
+                c.error(
+                    table, "Value", row, f"'{name}' must be Auto, Pyomo or Direct, not '{value}'"
+                )
+            else:
+                values[name] = word
         elif kind == "percent":
             text = str(value).strip().removesuffix("%").strip().replace(",", "")
             try:

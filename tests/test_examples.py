@@ -18,11 +18,15 @@ EXPECTED = {
     "small-example.xlsx": 26_920_000.0,  # worked by hand, see inputs/make_examples.py
     "national-plan.xlsx": 1_477_658_758.87,
 }
-EXPECTED_STRESS = {  # national-plan.xlsx: total cost after each shock
-    "2010-style embargo": 1_497_046_330.16,
-    "Heavy RE licence shock": 1_675_690_296.38,
-    "Myanmar feed disruption": 1_550_488_473.20,
-    "EV demand surge": 1_659_863_422.54,
+# national-plan.xlsx: total cost after each shock, on the default route (Auto: Pyomo here).
+# The baseline's optimum is unique in cost, not in plan, and each scenario follows the plan
+# HiGHS returned: on the direct route (another column order) HiGHS returns another baseline of
+# the same cost and these move by up to 0.02 %.
+EXPECTED_STRESS = {
+    "2010-style embargo": 1_497_355_388.13,
+    "Heavy RE licence shock": 1_675_978_557.25,
+    "Myanmar feed disruption": 1_550_797_531.18,
+    "EV demand surge": 1_660_151_683.41,
 }
 
 

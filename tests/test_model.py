@@ -17,6 +17,16 @@ from model.solve import INFEASIBLE, OPTIMAL
 from model.validate import load
 
 
+@pytest.fixture(params=["direct", "pyomo"], autouse=True)
+def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every toy through both routes to HiGHS (model/algebra.py, or the sparse blocks):
+    the same hand-worked optimum either way."""
+    import model.route
+
+    monkeypatch.setattr(model.route, "choose", lambda setting, n: request.param)
+    return request.param
+
+
 def solved(tmp_path: Path, rows) -> Outcome:
     out = solve_workbook(write(tmp_path / "toy.xlsx", rows))
     assert out.status == OPTIMAL, out.solution.explanation

@@ -107,7 +107,7 @@ def test_charts_point_at_their_data(stress_book):
 
 def test_overview_and_stress_charts(stress_book):
     ov = stress_book["Overview"]
-    assert ov["A1"].value == "Rare earth sourcing plan"
+    assert ov["A1"].value == "Stress test: what each shock costs, and what to do"
     assert len(ov._charts) == 1
     cost_ref = _ref(ov._charts[0].series[0])
     first_row = int(cost_ref.split("$")[-3].rstrip(":"))
@@ -117,8 +117,8 @@ def test_overview_and_stress_charts(stress_book):
     header = [c.value for c in stress[1]]
     cols = {header[i]: openpyxl.utils.get_column_letter(i + 1) for i in range(len(header))}
     assert refs == [
-        f"Stress!${cols['Extra cost']}$2:${cols['Extra cost']}$5",
-        f"Stress!${cols['Shortfall (t)']}$2:${cols['Shortfall (t)']}$5",
+        f"Stress!${cols['Extra cost']}$2:${cols['Extra cost']}$6",  # baseline + 4 shocks
+        f"Stress!${cols['Shortfall (t)']}$2:${cols['Shortfall (t)']}$6",
     ]
 
 
@@ -249,3 +249,97 @@ def test_overview_says_which_caps_cause_shortfall(tmp_path: Path):
     assert set(why["What to change"]) == {"Caps row 2: Max share (%)"}
     assert (why["Saving per unit"] > 0).all()
     assert sorted(ov.binding_caps["Group"]) == ["China", "Japan"]
+
+
+def _table(ws) -> list[dict]:
+    rows = list(ws.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=False)) for r in rows[1:]]
+
+
+def _find(ws, text: str) -> int:
+    """The row number of the first cell in column A holding ``text``."""
+    for row in ws.iter_rows(min_col=1, max_col=1):
+        if row[0].value == text:
+            return row[0].row
+    raise AssertionError(f"{text!r} not on {ws.title}")
+
+
+def test_stress_workbook_says_what_to_do(stress_book):
+    """The stress workbook opens with what each shock costs and what to buy instead; Stress
+    starts with the baseline and splits penalties out of the extra cost; Stress purchases
+    lists what to buy from each shock on; Stress stock rows add up."""
+    ov = stress_book["Overview"]
+    assert ov["A1"].value.startswith("Stress test")
+    assert _find(ov, "Per scenario") < _find(ov, "What to buy differently when the shock comes")
+    stress = _table(stress_book["Stress"])
+    assert stress[0]["Scenario"] == "Baseline (no shock)" and stress[0]["Extra cost"] == 0
+    assert len(stress) == 5
+    header = [c.value for c in stress_book["Stress"][1]]
+    assert header[:6] == [
+        "Scenario",
+        "From period",
+        "Total cost",
+        "Extra cost",
+        "Shortfall (t)",
+        "Extra shortfall (t)",
+    ]  # DESIGN §4's order; the penalties' share comes after the sectors
+    assert header[-2:] == ["Of which penalties", "Status"]
+    heavy = next(r for r in stress if r["Scenario"] == "Heavy RE licence shock")
+    assert heavy["Of which penalties"] is not None
+    pur = _table(stress_book["Stress purchases"])
+    assert pur and set(pur[0]) >= {"Scenario", "Supplier", "Material", "Period", "Tonnes", "Cost"}
+    assert {r["Changed"] for r in pur} <= {"Yes", None}
+    assert any(r["Changed"] == "Yes" for r in pur)
+    for r in _table(stress_book["Stress stock"]):
+        assert r["Opening (t)"] + r["Bought (t)"] - r["Drawn (t)"] == pytest.approx(
+            r["Closing (t)"], abs=1e-6
+        ), r
+
+
+def test_overview_costs_cover_and_layout(tmp_path: Path):
+    """Money spent and penalties apart; cover against its target, highlighted below it;
+    headers right-aligned over numbers; blanks, not empty strings; marginal values without
+    the tie-breaker's noise; bar charts from 0 in the table's order; a what-if says so."""
+    from model.cli import main
+
+    out = tmp_path / "whatif.xlsx"
+    book = EXAMPLES / "national-plan.xlsx"
+    assert main(["solve", str(book), "-o", str(out), "--scenario", "EV demand surge"]) == 0
+    wb = openpyxl.load_workbook(out)
+    ov = wb["Overview"]
+    texts = [c.value for c in ov["A"] if isinstance(c.value, str)]
+    assert any(t.startswith("What-if: 'EV demand surge' is assumed known") for t in texts)
+    assert any(t.startswith("Money spent: ") for t in texts)
+    row = _find(ov, "Days of cover at the end of each period") + 1  # its header row
+    headers = [c.value for c in ov[row]]
+    assert headers[:2] == ["Material", "Target (days)"]
+    assert ov.cell(row, 2).alignment.horizontal == "right"
+    assert ov.cell(row, 1).alignment.horizontal in (None, "general", "left")
+    rules = [r for rng in ov.conditional_formatting for r in rng.rules]
+    assert any("$B" in (r.formula[0] if r.formula else "") for r in rules)
+    mv = wb["Marginal values"]
+    header = [c.value for c in mv[1]]
+    for r in mv.iter_rows(min_row=2, values_only=True):
+        rec = dict(zip(header, r, strict=True))
+        assert rec["Sector"] != ""  # a blank is None, never an empty text
+        if rec["Kind"] in ("Capacity", "Demand"):
+            assert rec["Value"] == round(rec["Value"])  # 989,999.98 reads 990,000
+    chart = next(c for c in ov._charts if c.tagname == "barChart")
+    assert chart.x_axis.scaling.min == 0 or chart.y_axis.scaling.min == 0
+
+
+def test_one_colour_per_country_across_charts(stress_book):
+    ws = stress_book["Charts"]
+    seen: dict[str, set] = {}
+    for chart in ws._charts:
+        if chart.tagname != "barChart":
+            continue
+        for s in chart.series:
+            ref = s.tx.strRef.f  # the country's header cell
+            sheet, cell = ref.split("!")
+            name = ws[cell.replace("$", "")].value
+            fill = s.spPr.solidFill
+            seen.setdefault(name, set()).add(getattr(fill, "srgbClr", None) or fill)
+    assert len(seen) >= 3
+    assert all(len(c) == 1 for c in seen.values()), seen
+    assert len({next(iter(c)) for c in seen.values()}) == len(seen)  # and countries differ

@@ -1,0 +1,467 @@
+"""The commands ``solve``, ``stress``, ``hedge`` and ``frontier``: read the workbook, run the
+stage (:mod:`model.run`, :mod:`model.hedge`, :mod:`model.frontier`), write the workbook, and
+say what happened on the terminal or as JSON. The command line (:mod:`model.cli`) calls these;
+the stages never import them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model import progress
+from model.check import PlanCheckError
+from model.console import (
+    EXIT_ERROR,
+    EXIT_INFEASIBLE,
+    EXIT_INPUT,
+    EXIT_NO_PLAN,
+    EXIT_OK,
+    default_out,
+    issue_json,
+    print_issues,
+    print_json,
+)
+from model.data import PlanData
+from model.report import OVERVIEW_ROWS, OutputError, Preface, write_plan
+from model.run import Outcome, solve_data, stress_data
+from model.solve import (
+    INFEASIBLE,
+    OPTIMAL,
+)
+from model.validate import load
+
+
+def _report_failure(outcome: Outcome) -> int:
+    sol = outcome.solution
+    return _report_status(sol.status, sol.explanation, sol.detail, "No plan")
+
+
+def _report_status(status: str, explanation: list[str], detail: str, what: str) -> int:
+    """Say why there is no plan (infeasible, in planner words, or stopped); the exit code."""
+    if status == INFEASIBLE:
+        print(f"{what} meets every requirement of the workbook (infeasible).", file=sys.stderr)
+        for line in explanation:
+            print(f"  {line}", file=sys.stderr)
+        print(
+            "Relax one of these (or set 'Allow shortfall' to Yes on Settings) and run again.",
+            file=sys.stderr,
+        )
+        return EXIT_INFEASIBLE
+    print(
+        f"The solver stopped without a plan ({detail}); raise 'Time limit (s)' on the "
+        "Settings sheet or simplify the workbook.",
+        file=sys.stderr,
+    )
+    return EXIT_NO_PLAN
+
+
+def _human_summary(summary: dict[str, Any], out: Path) -> None:
+    cur = summary.get("Currency", "")
+    print(f"Plan written to {out}")
+    print(f"  Status: {summary['Status']}   Scenario: {summary['Scenario']}")
+    print(f"  Total cost: {summary['Total cost']:,.0f} {cur}  ({_cost_parts(summary)})")
+    if summary["Shortfall (t)"] > 0:
+        print(f"  Shortfall: {summary['Shortfall (t)']:,.1f} t — see the Shortfall sheet")
+
+
+# Every part of Total cost, as the terminal names it; penalties are not money spent.
+_SPENT = {
+    "Purchase cost": "purchases",
+    "Recycling cost": "recycling",
+    "Holding cost": "holding",
+    "Alternatives cost": "alternatives",
+}
+_PENALTIES = {"Shortfall penalty": "shortfall", "Below-floor penalty": "below floor"}
+
+
+def _cost_parts(summary: dict[str, Any]) -> str:
+    """The non-zero parts of Total cost: what is spent, then the penalties, named so."""
+    spent = [f"{w} {summary[k]:,.0f}" for k, w in _SPENT.items() if abs(summary[k]) >= 0.5]
+    penalties = [f"{w} {summary[k]:,.0f}" for k, w in _PENALTIES.items() if abs(summary[k]) >= 0.5]
+    text = ", ".join(spent) or "nothing spent"
+    return text + (f"; penalties: {', '.join(penalties)}" if penalties else "")
+
+
+def _json_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in summary.items()
+    }
+
+
+def _json_extra(out: Path, data: PlanData) -> dict[str, Any]:
+    """What every ``--json`` result carries besides its figures: the file written, and the
+    workbook's warnings (the same as on stderr)."""
+    return {"written": str(out), "warnings": [issue_json(i) for i in data.warnings]}
+
+
+def run_solve(args: argparse.Namespace) -> int:
+    progress.say(f"reading {args.book}")
+    data = load(args.book)
+    if args.route:  # the command line's --route over the workbook's Model route
+        data = replace(data, route=args.route)
+    print_issues(data.warnings)
+    try:
+        outcome = solve_data(data, args.scenario)
+    except PlanCheckError as exc:
+        print(f"ree-plan: {exc}\nNo plan was written.", file=sys.stderr)
+        return EXIT_ERROR
+    if outcome.plan is None:
+        return _report_failure(outcome)
+    out = Path(args.out) if args.out else default_out(args.book, "plan")
+    try:
+        progress.say(f"writing {out}")
+        write_plan(out, outcome.plan, data)
+    except (OutputError, OSError) as exc:
+        print(f"ree-plan: cannot write the plan: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    progress.clear()
+    if args.json:
+        print_json({"summary": _json_summary(outcome.plan.summary), **_json_extra(out, data)})
+    else:
+        _human_summary(outcome.plan.summary, out)
+    return EXIT_OK
+
+
+def run_stress(args: argparse.Namespace) -> int:
+    progress.say(f"reading {args.book}")
+    data = load(args.book)
+    if args.route:  # the command line's --route over the workbook's Model route
+        data = replace(data, route=args.route)
+    print_issues(data.warnings)
+    try:
+        result = stress_data(data, args.scenario)
+    except PlanCheckError as exc:
+        print(f"ree-plan: {exc}\nNo plan was written.", file=sys.stderr)
+        return EXIT_ERROR
+    if result.baseline.plan is None:
+        return _report_failure(result.baseline)
+    out = Path(args.out) if args.out else default_out(args.book, "stress")
+    stress = _stress_table(result)
+    try:
+        progress.say(f"writing {out}")
+        write_plan(
+            out,
+            result.baseline.plan,
+            data,
+            {
+                "Stress": stress,
+                "Stress purchases": result.purchases,
+                "Stress shortfall": result.shortfall,
+                "Stress stock": result.stock,
+            },
+            _stress_preface(data, result, stress),
+        )
+    except (OutputError, OSError) as exc:
+        print(f"ree-plan: cannot write the plan: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    progress.clear()
+    if args.json:
+        print_json(
+            {
+                "summary": _json_summary(result.baseline.plan.summary),
+                "stress": [_json_summary(r) for r in result.rows],
+                **_json_extra(out, data),
+            }
+        )
+    else:
+        cur = data.currency
+        print(f"Stress test written to {out}")
+        print(f"  Baseline total cost: {result.baseline.solution.objective:,.0f} {cur}")
+        for r in result.rows:
+            if r["Total cost"] is None:
+                print(f"  {r['Scenario']} (from {r['From period']}): {r['Status']}")
+                continue
+            print(
+                f"  {r['Scenario']} (from {r['From period']}): extra cost "
+                f"{r['Extra cost']:,.0f} {cur}, shortfall {r['Shortfall (t)']:,.1f} t"
+            )
+    return EXIT_OK
+
+
+BASELINE_ROW = "Baseline (no shock)"
+
+
+def _stress_table(result: Any) -> pd.DataFrame:
+    """The Stress sheet: a baseline row, then one row per scenario: DESIGN §4's columns, then
+    'Of which penalties' (the part of 'Extra cost' that prices unmet needs) and Status."""
+    base = result.baseline.plan.summary
+    sectors = [c for r in result.rows[:1] for c in r if c.endswith(" shortfall (t)")]
+    short = result.baseline.plan.sheets["Shortfall"].groupby("Sector")["Tonnes"].sum()
+    first = {
+        "Scenario": BASELINE_ROW,
+        "From period": "",
+        "Total cost": base["Total cost"],
+        "Extra cost": 0.0,
+        "_penalties": 0.0,
+        "Shortfall (t)": base["Shortfall (t)"],
+        "Extra shortfall (t)": 0.0,
+        **{c: float(short.get(c.removesuffix(" shortfall (t)"), 0.0)) for c in sectors},
+        "Status": "Optimal",
+    }
+    df = pd.DataFrame([first, *result.rows])
+    if "_penalties" in df.columns:  # after DESIGN's columns, before Status
+        penalties = df.pop("_penalties")
+        df.insert(df.columns.get_loc("Status"), "Of which penalties", penalties)
+    return df
+
+
+def _stress_preface(data: PlanData, result: Any, stress: pd.DataFrame) -> Preface:
+    """The stress workbook's first sheet opens with what each shock costs and what to buy
+    differently in its first two periods."""
+    cur = data.currency
+    lines = [
+        "Each scenario: the baseline plan is followed until the shock, then re-planned from it"
+        " on (DESIGN §3). Extra cost and shortfall are over the baseline; penalties are not"
+        " money spent, they price unmet needs."
+    ]
+    for r in stress.iloc[1:].to_dict("records"):
+        if r["Status"] != OPTIMAL:
+            lines.append(f"{r['Scenario']} (from {r['From period']}): {r['Status']}.")
+            continue
+        lines.append(
+            f"{r['Scenario']} (from {r['From period']}): extra cost {r['Extra cost']:,.0f} {cur}"
+            f" (of which penalties {r.get('Of which penalties', 0.0):,.0f}), extra shortfall"
+            f" {r['Extra shortfall (t)']:,.1f} t."
+        )
+    table = stress[
+        [
+            c
+            for c in (
+                "Scenario",
+                "From period",
+                "Extra cost",
+                "Of which penalties",
+                "Extra shortfall (t)",
+                "Status",
+            )
+            if c in stress.columns
+        ]
+    ]
+    blocks = [("Per scenario", "over the baseline (all rows on sheet Stress)", table)]
+    pur = result.purchases
+    if len(pur):
+        start = {r["Scenario"]: data.periods.index(r["From period"]) for r in result.rows}
+        soon = pur[
+            (pur["Changed"] == "Yes") & (pur["_t"] - pur["Scenario"].map(start)).between(0, 1)
+        ]
+        soon = soon[["Scenario", "Period", "Supplier", "Material", "Baseline (t)", "Tonnes"]]
+        soon = soon.rename(columns={"Tonnes": "Instead (t)"})
+        n = len(pur[pur["Changed"] == "Yes"])
+        blocks.append(
+            (
+                "What to buy differently when the shock comes",
+                f"its first two periods; all {n} changed rows on sheet Stress purchases",
+                soon.head(OVERVIEW_ROWS),
+            )
+        )
+    return Preface("Stress test: what each shock costs, and what to do", lines, blocks)
+
+
+def _hedge_preface(data: PlanData, result: Any) -> Preface:
+    """The hedge's Overview opening: what to do now, and the price and value of hedging."""
+    cur = data.currency
+    s = result.summary
+    lines = []
+    if result.shared == 0:
+        first = [r["Scenario"] for r in result.rows[1:] if r["From period"] == data.periods[0]]
+        lines.append(
+            f"No period is shared: {', '.join(first)} starts in the first period, so it is "
+            "treated as foreseen and nothing is decided before it. The tables below are the "
+            "plan for the quiet world (the baseline copy)."
+        )
+    else:
+        now = data.periods[: result.shared]
+        lines.append(
+            f"What to do now: the purchases in {now[0]}"
+            + (f" to {now[-1]}" if len(now) > 1 else "")
+            + " below serve every scenario (no shock can be told apart before then); later "
+            "periods depend on what happens (sheet Hedge purchases, per scenario)."
+        )
+    lines.append(
+        f"Price of hedging: {s['Price of hedging']:,.0f} {cur} — what the hedged plan costs "
+        "more than the cheapest quiet-world plan if no shock comes."
+    )
+    if s.get("Value of hedging") is None:
+        lines.append(f"Value of hedging: not available — {s.get('Unhedged note', '')}.")
+    else:
+        measure = (
+            "in expected cost"
+            if data.risk_weight == 0
+            else f"in the hedge objective ({data.risk_weight * 100:g} % weight on CVaR at "
+            f"{data.risk_level * 100:g} %)"
+        )
+        lines.append(
+            f"Value of hedging: {s['Value of hedging']:,.0f} {cur} {measure} — what the hedge "
+            "saves against following the quiet-world plan into each shock."
+        )
+    blocks: list[tuple[str, str, pd.DataFrame]] = []
+    if result.shared > 0:
+        blocks.append(
+            (
+                "What to buy now",
+                "every scenario shares it; tonnes per period, dearest first",
+                result.now,
+            )
+        )
+        if result.now_stock is not None:
+            end = data.periods[result.shared - 1]
+            blocks.append(
+                (f"Stock at the end of {end}", "hedged against quiet-world", result.now_stock)
+            )
+    hedge = pd.DataFrame(result.rows)[
+        ["Scenario", "Probability (%)", "From period", "Hedged cost", "Unhedged cost"]
+    ]
+    blocks.append(("Cost per scenario", "hedged against the quiet-world plan followed", hedge))
+    return Preface("Hedged sourcing plan", lines, blocks)
+
+
+def run_hedge(args: argparse.Namespace) -> int:
+    from model.hedge import hedge_data
+
+    progress.say(f"reading {args.book}")
+    data = load(args.book)
+    if args.route:  # the command line's --route over the workbook's Model route
+        data = replace(data, route=args.route)
+    print_issues(data.warnings)
+    try:
+        result = hedge_data(data)
+    except PlanCheckError as exc:
+        print(f"ree-plan: {exc}\nNo plan was written.", file=sys.stderr)
+        return EXIT_ERROR
+    if result.plan is None:
+        return _report_status(result.status, result.explanation, result.detail, "No hedged plan")
+    out = Path(args.out) if args.out else default_out(args.book, "hedge")
+    sheets = {
+        "Hedge": pd.DataFrame(result.rows),
+        "Hedge purchases": result.purchases,
+        "Hedge stock": result.stock,
+    }
+    try:
+        progress.say(f"writing {out}")
+        write_plan(out, result.plan, data, sheets, _hedge_preface(data, result))
+    except (OutputError, OSError) as exc:
+        print(f"ree-plan: cannot write the plan: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    progress.clear()
+    if args.json:
+        print_json(
+            {
+                "summary": _json_summary(result.plan.summary),
+                "hedge": [_json_summary(r) for r in result.rows],
+                **_json_extra(out, data),
+            }
+        )
+        return EXIT_OK
+    cur = data.currency
+    s = result.summary
+    print(f"Hedged plan written to {out}")
+    print(f"  Hedge objective: {s['Hedge objective']:,.0f} {cur}")
+    print(
+        f"  Expected cost: hedged {s['Expected cost (hedged)']:,.0f}, foresight "
+        f"{s['Expected cost (foresight)']:,.0f}"
+        + (
+            f", unhedged {s['Expected cost (unhedged)']:,.0f}"
+            if s.get("Expected cost (unhedged)") is not None
+            else ""
+        )
+        + f" {cur}"
+    )
+    if s.get("Value of hedging") is not None:
+        print(f"  Value of hedging: {s['Value of hedging']:,.0f} {cur}")
+    print(f"  Price of hedging (if no shock comes): {s['Price of hedging']:,.0f} {cur}")
+    for r in result.rows:
+        print(
+            f"  {r['Scenario']} ({r['Probability (%)']:g} %): hedged {r['Hedged cost']:,.0f}, "
+            f"shortfall {r['Hedged shortfall (t)']:,.1f} t"
+        )
+    return EXIT_OK
+
+
+def run_frontier(args: argparse.Namespace) -> int:
+    from model.frontier import CAP, COVER, Sweep, frontier_data, parse_values, summary_sentence
+    from model.report import write_frontier
+
+    if bool(args.cap) == bool(args.cover):
+        print(
+            "ree-plan frontier: give either --cap RULE --shares ... or --cover MATERIAL --days ...",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
+    if args.cap:
+        if not args.shares:
+            print(
+                "ree-plan frontier: --cap needs --shares, e.g. --shares 100,80,65,50",
+                file=sys.stderr,
+            )
+            return EXIT_INPUT
+        sweep = Sweep(CAP, args.cap, parse_values(args.shares, "--shares"))
+    else:
+        if not args.days:
+            print(
+                "ree-plan frontier: --cover needs --days, e.g. --days 0,30,60,90", file=sys.stderr
+            )
+            return EXIT_INPUT
+        sweep = Sweep(COVER, args.cover, parse_values(args.days, "--days"))
+    progress.say(f"reading {args.book}")
+    data = load(args.book)
+    if args.route:  # the command line's --route over the workbook's Model route
+        data = replace(data, route=args.route)
+    print_issues(data.warnings)
+    client = cluster = None
+    if args.workers or args.scheduler:
+        from model.frontier import dask_client
+
+        try:
+            client, cluster = dask_client(args.workers, args.scheduler)
+        except (RuntimeError, OSError) as exc:  # Dask missing, or no scheduler there
+            print(f"ree-plan: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+    try:
+        table = frontier_data(data, sweep, client, progress.say)
+    except PlanCheckError as exc:
+        print(f"ree-plan: {exc}\nNo plan was written.", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    out = Path(args.out) if args.out else default_out(args.book, "frontier")
+    sentence = summary_sentence(table, data, data.currency)
+    try:
+        what = "every material" if sweep.target == "ALL" else sweep.target
+        axis = (
+            f"Max share of '{sweep.target}' (%)"
+            if sweep.kind == CAP
+            else f"Min cover of {what} (days)"
+        )
+        progress.say(f"writing {out}")
+        write_frontier(out, table, data, [sentence], axis)
+    except (OutputError, OSError) as exc:
+        print(f"ree-plan: cannot write the frontier: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    public = table[[c for c in table.columns if not c.startswith("_")]]
+    progress.clear()
+    if args.json:
+        print_json(
+            {
+                "frontier": [_json_summary(r) for r in public.to_dict("records")],
+                **_json_extra(out, data),
+            }
+        )
+        return EXIT_OK
+    cur = data.currency
+    print(f"Frontier written to {out}")
+    for r in public.to_dict("records"):
+        if r["Status"] != OPTIMAL:
+            print(f"  {r['Point']}: {r['Status']}")
+            continue
+        print(f"  {r['Point']}: total cost {r['Total cost']:,.0f} {cur}")
+    print(f"  {sentence}")
+    return EXIT_OK
