@@ -99,8 +99,12 @@ class _Formats:
                 "bg_color": BLUE,
                 "text_wrap": True,
                 "valign": "top",
+                "indent": 1,
             }
         )
+        # Text one space in from the cell's edge: a number right-aligned in the column before
+        # and a word after it ("12.0" and "Optimal") do not read as one value.
+        self.text = wb.add_format({"indent": 1})
         # Over a column of numbers the header is right-aligned, as the numbers are: "12.0" under
         # "Periods binding", not "12.0 Optimal" read across two columns.
         self.header_num = wb.add_format(
@@ -132,7 +136,7 @@ class _Formats:
             return TONNES
         if (
             column in ("Cost", "Penalty", "Penalties")
-            or column.endswith((" cost", " over foresight"))
+            or column.endswith((" cost", " over foresight", " penalties"))
             or column.startswith("Average value")
         ):
             return self.money_code
@@ -178,11 +182,14 @@ def _public(df: pd.DataFrame) -> pd.DataFrame:
     return df[[c for c in df.columns if not str(c).startswith("_")]]
 
 
+def _numeric(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
 def _headers(ws: Any, row: int, df: pd.DataFrame, fm: _Formats) -> None:
     """A table's header row, right-aligned over columns of numbers."""
     for j, col in enumerate(df.columns):
-        numeric = pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])
-        ws.write(row, j, str(col), fm.header_num if numeric else fm.header)
+        ws.write(row, j, str(col), fm.header_num if _numeric(df[col]) else fm.header)
 
 
 def _write_table(wb: Any, fm: _Formats, name: str, df: pd.DataFrame) -> Any:
@@ -192,8 +199,8 @@ def _write_table(wb: Any, fm: _Formats, name: str, df: pd.DataFrame) -> Any:
     formats = []
     for j, col in enumerate(cols):
         code = fm.for_column(col)
-        formats.append(fm.code(code))
-        ws.set_column(j, j, _width(df, col, code), formats[-1])
+        formats.append(fm.code(code) if code or _numeric(df[col]) else fm.text)
+        ws.set_column(j, j, _width(df, col, code) + (1 if code is None else 0), formats[-1])
     ws.set_row(0, 30)
     _headers(ws, 0, df, fm)
     write_rows(ws, df, 1, formats)
@@ -246,9 +253,14 @@ class _Sheet:
         self.row += 1
 
     def section(self, title: str, note: str = "") -> None:
+        """A block's title, and its note beside it (or under it, when the title is longer
+        than its column: the note would cut it)."""
         self.ws.write(self.row, 0, title, self.fm.section)
-        if note:
+        if note and len(title) <= SECTION_CHARS:
             self.ws.write(self.row, 1, note, self.fm.note)
+        elif note:
+            self.row += 1
+            self.ws.write(self.row, 0, note, self.fm.note)
         self.row += 1
 
     def block(self, df: pd.DataFrame, formats: Mapping[str, str] | None = None) -> tuple[int, int]:
@@ -257,8 +269,13 @@ class _Sheet:
         cols = [str(c) for c in df.columns]
         top = self.row
         _headers(self.ws, top, df, self.fm)
+        if any(len(c) > 16 for c in cols):
+            self.ws.set_row(top, 30)  # room for a wrapped header's second line
         codes = [(formats or {}).get(c) or self.fm.for_column(c) for c in cols]
-        cell_formats = [self.fm.code(c) for c in codes]
+        cell_formats = [
+            self.fm.code(code) if code or _numeric(df[c]) else self.fm.text
+            for c, code in zip(df.columns, codes, strict=True)
+        ]
         for i, rec in enumerate(df.itertuples(index=False, name=None), start=top + 1):
             for j, v in enumerate(rec):
                 value = _value(v)
@@ -313,6 +330,7 @@ PALETTE = (
     "#17BECF",
 )
 OVERVIEW_ROWS = 12  # rows of a long block the Overview shows; the rest is on its sheet
+SECTION_CHARS = 26  # a section title this long fits column A (width 30) in bold
 
 
 def _top(df: pd.DataFrame, sheet: str) -> tuple[pd.DataFrame, str]:
@@ -329,7 +347,7 @@ def _write_overview(
     # Blocks share columns: wide enough for the longest header or figure any block puts there.
     used = max(len(ov.buy.columns), len(ov.cover.columns), 6)
     for j in range(used):
-        ws.set_column(j, j, 30 if j == 0 else 24 if j <= 4 else 16)
+        ws.set_column(j, j, 30 if j == 0 else 24 if j <= 4 else 18)
     ws.set_column(len(ov.buy.columns) - 2, len(ov.buy.columns) - 1, 20)  # Cost, average price
     ws.hide_gridlines(2)
     s = plan.summary

@@ -310,11 +310,12 @@ def test_overview_costs_cover_and_layout(tmp_path: Path):
     texts = [c.value for c in ov["A"] if isinstance(c.value, str)]
     assert any(t.startswith("What-if: 'EV demand surge' is assumed known") for t in texts)
     assert any(t.startswith("Money spent: ") for t in texts)
-    row = _find(ov, "Days of cover at the end of each period") + 1  # its header row
+    row = _find(ov, "Days of cover at the end of each period") + 2  # its note, then header
     headers = [c.value for c in ov[row]]
     assert headers[:2] == ["Material", "Target (days)"]
     assert ov.cell(row, 2).alignment.horizontal == "right"
     assert ov.cell(row, 1).alignment.horizontal in (None, "general", "left")
+    assert ov.cell(row + 1, 1).alignment.indent == 1  # text one space in from the edge
     rules = [r for rng in ov.conditional_formatting for r in rng.rules]
     assert any("$B" in (r.formula[0] if r.formula else "") for r in rules)
     mv = wb["Marginal values"]
