@@ -470,9 +470,14 @@ def _lp_file(size: str, tmp: Path) -> Path:
     book = tmp / f"bench-{size}.xlsx"
     _write_input(size, book)
     data = load(book)
-    lp = hand_over(build_model(data, factors(data, None))).highs.getLp()
-    a = lp.a_matrix_
     path = tmp / f"lp-{size}.npz"
+    _save_lp(hand_over(build_model(data, factors(data, None))).highs.getLp(), path)
+    return path
+
+
+def _save_lp(lp: Any, path: Path) -> tuple[int, int, int]:
+    """A HighsLp's arrays in an .npz file, for :func:`_highs_alone`; (columns, rows, nonzeros)."""
+    a = lp.a_matrix_
     np.savez(
         path,
         n_col=lp.num_col_,
@@ -486,7 +491,7 @@ def _lp_file(size: str, tmp: Path) -> Path:
         index=np.asarray(a.index_),
         value=np.asarray(a.value_),
     )
-    return path
+    return lp.num_col_, lp.num_row_, len(a.index_)
 
 
 def run_strategy_bench(
@@ -718,24 +723,8 @@ def run_bench(size: str, keep: str | None = None, ranging: str = "Auto") -> dict
 
     # The same LP again, outside the timed run, for HiGHS alone.
     h = hand_over(build_model(data, f)).highs
-    lp = h.getLp()
-    a = lp.a_matrix_
     lp_file = tmp / "lp.npz"
-    np.savez(
-        lp_file,
-        n_col=lp.num_col_,
-        n_row=lp.num_row_,
-        cost=np.asarray(lp.col_cost_),
-        lo=np.asarray(lp.col_lower_),
-        hi=np.asarray(lp.col_upper_),
-        rlo=np.asarray(lp.row_lower_),
-        rhi=np.asarray(lp.row_upper_),
-        start=np.asarray(a.start_),
-        index=np.asarray(a.index_),
-        value=np.asarray(a.value_),
-    )
-    n_var, n_con, nnz = lp.num_col_, lp.num_row_, len(a.index_)
-    del lp, a
+    n_var, n_con, nnz = _save_lp(h.getLp(), lp_file)
     alone = _highs_alone(lp_file, *strategy(n_var))  # the options ree-plan's own solve used
     # Stress: one cold re-solve vs the warm per-scenario re-solve on the same instance.
     from model.run import stress_data

@@ -100,12 +100,18 @@ def _json_extra(out: Path, data: PlanData) -> dict[str, Any]:
     return {"written": str(out), "warnings": [issue_json(i) for i in data.warnings]}
 
 
-def run_solve(args: argparse.Namespace) -> int:
+def _load(args: argparse.Namespace) -> PlanData:
+    """Read and check the workbook (``--route`` over its Model route); print its warnings."""
     progress.say(f"reading {args.book}")
     data = load(args.book)
     if args.route:  # the command line's --route over the workbook's Model route
         data = replace(data, route=args.route)
     print_issues(data.warnings)
+    return data
+
+
+def run_solve(args: argparse.Namespace) -> int:
+    data = _load(args)
     try:
         outcome = solve_data(data, args.scenario)
     except PlanCheckError as exc:
@@ -129,11 +135,7 @@ def run_solve(args: argparse.Namespace) -> int:
 
 
 def run_stress(args: argparse.Namespace) -> int:
-    progress.say(f"reading {args.book}")
-    data = load(args.book)
-    if args.route:  # the command line's --route over the workbook's Model route
-        data = replace(data, route=args.route)
-    print_issues(data.warnings)
+    data = _load(args)
     try:
         result = stress_data(data, args.scenario)
     except PlanCheckError as exc:
@@ -324,11 +326,7 @@ def _hedge_preface(data: PlanData, result: Any) -> Preface:
 def run_hedge(args: argparse.Namespace) -> int:
     from model.hedge import hedge_data
 
-    progress.say(f"reading {args.book}")
-    data = load(args.book)
-    if args.route:  # the command line's --route over the workbook's Model route
-        data = replace(data, route=args.route)
-    print_issues(data.warnings)
+    data = _load(args)
     try:
         result = hedge_data(data)
     except PlanCheckError as exc:
@@ -408,11 +406,7 @@ def run_frontier(args: argparse.Namespace) -> int:
             )
             return EXIT_INPUT
         sweep = Sweep(COVER, args.cover, parse_values(args.days, "--days"))
-    progress.say(f"reading {args.book}")
-    data = load(args.book)
-    if args.route:  # the command line's --route over the workbook's Model route
-        data = replace(data, route=args.route)
-    print_issues(data.warnings)
+    data = _load(args)
     client = cluster = None
     if args.workers or args.scheduler:
         from model.frontier import dask_client

@@ -340,6 +340,21 @@ def _top(df: pd.DataFrame, sheet: str) -> tuple[pd.DataFrame, str]:
     return df.head(OVERVIEW_ROWS), f"; top {OVERVIEW_ROWS} of {len(df)}: all rows on sheet {sheet}"
 
 
+def _top_block(
+    w: _Sheet,
+    df: pd.DataFrame,
+    sheet: str,
+    formats: Mapping[str, str] | None = None,
+    empty: dict[str, list[str]] | None = None,
+) -> None:
+    """A long block's first rows, then a note saying where the rest is (or ``empty``'s one
+    row when the block has none)."""
+    top, more = _top(df, sheet)
+    w.block(top if len(top) or empty is None else pd.DataFrame(empty), formats)
+    if more:
+        w.line([more.strip("; ")], w.fm.note)
+
+
 def _write_overview(
     wb: Any, fm: _Formats, plan: Plan, ov: Overview, preface: Preface | None = None
 ) -> None:
@@ -441,28 +456,21 @@ def _write_overview(
             "Why there is shortfall",
             "what holds supply back, worth most first (from the marginal values)",
         )
-        why, more = _top(ov.why_short, "Marginal values")
-        w.block(why, {"Saving per unit": PLAIN})
-        if more:
-            w.line([more.strip("; ")], fm.note)
+        _top_block(w, ov.why_short, "Marginal values", {"Saving per unit": PLAIN})
         w.row += 1
     w.section(
         "Caps that bind",
         "periods at the cap or with a marginal value; what loosening it one point would save",
     )
-    caps, more = _top(ov.binding_caps, "Concentration and Marginal values")
-    w.block(caps if len(caps) else pd.DataFrame({"Rule": ["none binds"]}))
-    if more:
-        w.line([more.strip("; ")], fm.note)
+    _top_block(
+        w, ov.binding_caps, "Concentration and Marginal values", empty={"Rule": ["none binds"]}
+    )
     w.row += 1
     w.section(
         "Offers bought at capacity",
         "what one more tonne of capacity would save, per period (Marginal values)",
     )
-    full, more = _top(ov.at_capacity, "Marginal values")
-    w.block(full if len(full) else pd.DataFrame({"Supplier": ["none"]}))
-    if more:
-        w.line([more.strip("; ")], fm.note)
+    _top_block(w, ov.at_capacity, "Marginal values", empty={"Supplier": ["none"]})
 
     chart = _chart(
         wb,
