@@ -89,8 +89,11 @@ def _cost_parts(summary: dict[str, Any]) -> str:
 
 
 def _json_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    """A row for --json: no NaN (null instead), no internal keys (those starting with _)."""
     return {
-        k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in summary.items()
+        k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+        for k, v in summary.items()
+        if not str(k).startswith("_")
     }
 
 
@@ -167,7 +170,7 @@ def run_stress(args: argparse.Namespace) -> int:
         print_json(
             {
                 "summary": _json_summary(result.baseline.plan.summary),
-                "stress": [_json_summary(r) for r in result.rows],
+                "stress": [_json_summary(r) for r in stress.iloc[1:].to_dict("records")],
                 **_json_extra(out, data),
             }
         )

@@ -491,6 +491,10 @@ def _results(
     unhedged = [base_cost] + [by_name[c.name]["Total cost"] for c in copies[1:]]
     foresight = [base_cost] + [by_name[c.name]["Foresight cost"] for c in copies[1:]]
     un_short = [base_short] + [by_name[c.name]["Shortfall (t)"] for c in copies[1:]]
+    base_pen = float(
+        base_plan.summary["Shortfall penalty"] + base_plan.summary["Below-floor penalty"]
+    )
+    un_pen = [base_pen] + [by_name[c.name].get("_penalty_cost") for c in copies[1:]]
     missing = [c.name for c, u in zip(copies, unhedged, strict=True) if u is None]
     summary_rows: dict[str, Any] = {
         # H of the plan written; HiGHS's first-pass optimum is kept in HedgeResult.h_lp and
@@ -528,9 +532,10 @@ def _results(
 
     periods = data.periods
     rows = []
-    for c, cost, un_c, fs_c, sh, un_sh in zip(
-        copies, costs, unhedged, foresight, shorts, un_short, strict=True
+    for c, cost, un_c, fs_c, sh, un_sh, un_p in zip(
+        copies, costs, unhedged, foresight, shorts, un_short, un_pen, strict=True
     ):
+        p_sum = plans[c.name].summary
         rows.append(
             {
                 "Scenario": c.name,
@@ -544,6 +549,11 @@ def _results(
                 # Not in DESIGN's list: what not knowing the shock costs, hedged and not.
                 "Hedged over foresight": cost - fs_c,
                 "Unhedged over foresight": None if un_c is None else un_c - fs_c,
+                # Of the costs above, the penalties: not money spent, they price unmet needs.
+                "Hedged penalties": float(
+                    p_sum["Shortfall penalty"] + p_sum["Below-floor penalty"]
+                ),
+                "Unhedged penalties": un_p,
             }
         )
 

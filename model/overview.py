@@ -188,7 +188,8 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
 WHY_COLUMNS = [
     "Material",
     "Period",
-    "Shortfall (t)",
+    "Unmet",
+    "Tonnes",
     "Cause",
     "What to change",
     "Saving per unit",
@@ -197,31 +198,44 @@ WHY_COLUMNS = [
 
 
 def shortfall_causes(data: PlanData, plan: Plan) -> pd.DataFrame:
-    """Why each material is short in each period, from the marginal values of the rows that
-    hold supply back: caps (the share), offers at capacity (in that period or before, when
-    stock could have been built), the budget, a hard stock floor. ``Value`` is what relaxing
+    """Why each material is short, or its stock below its floor, in each period, from the
+    marginal values of the rows that hold supply back: caps (the share; for stock, caps on
+    purchases only), offers at capacity (in that period or before, when stock could have been
+    built), the budget, a hard stock floor (for shortfall). ``Value`` is what relaxing
     the row by one unit would save (per percentage point, tonne or currency unit), so the
     first cause listed for a material and period is the one worth most to change."""
     sf = plan.sheets["Shortfall"]
+    st = plan.sheets["Stock"]
+    below = st[st["Below floor (t)"] > 1e-6]
     mv = plan.sheets.get("Marginal values")
-    if sf.empty:
+    if sf.empty and below.empty:
         return pd.DataFrame(columns=WHY_COLUMNS)
     mv = mv if mv is not None else pd.DataFrame(columns=["Kind", "Material", "Period"])
     order = {p: i for i, p in enumerate(data.periods)}
+    # What is unmet, per material and period: shortfall (by the sectors short), then stock
+    # below its floor (only caps on purchases can hold stock-building back).
     short = sf.groupby(["Material", "Period"], sort=False)["Tonnes"].sum()
-    sectors = sf.groupby(["Material", "Period"], sort=False)["Sector"].agg(set)
+    sectors = sf.groupby(["Material", "Period"], sort=False)["Sector"].agg(set).to_dict()
+    unmet = [(m, p, q, "short") for (m, p), q in short.items()] + [
+        (m, p, q, "below its floor")
+        for m, p, q in zip(
+            below["Material"], below["Period"], below["Below floor (t)"], strict=True
+        )
+    ]
     caps = data.caps.set_index("rule")
     offers = data.offers.set_index(["supplier", "material"])
     cur = data.currency
+    prices = data.offers.groupby("material")["price_per_kg"].min().to_dict()
     rows = []
-    for (m, p), tonnes in short.items():
+    for m, p, tonnes, what in unmet:
         if tonnes <= 0:
             continue
         t = order[p]
         causes = []
         here = mv[mv["Period"] == p]
+        who = sectors.get((m, p), set()) if what == "short" else set()
         for r in here[(here["Kind"] == "Cap") & here["Material"].isin([m, "ALL"])].itertuples():
-            if r.Sector not in ("ALL", *sectors[(m, p)]):
+            if r.Sector not in ("ALL", *who):
                 continue
             rule, group = str(r.Item).split(": ", 1)
             row = int(caps.at[rule, "row"]) if rule in caps.index else None
@@ -259,7 +273,8 @@ def shortfall_causes(data: PlanData, plan: Plan) -> pd.DataFrame:
                 )
             )
         floor = here[(here["Kind"] == "Stock floor") & (here["Material"] == m)]
-        if len(floor) and np.isnan(data.materials.at[m, "floor_penalty_per_kg"]):
+        hard = np.isnan(data.materials.at[m, "floor_penalty_per_kg"])
+        if what == "short" and len(floor) and hard:
             causes.append(
                 (
                     f"the hard stock floor of {m} keeps stock that could be used",
@@ -267,6 +282,20 @@ def shortfall_causes(data: PlanData, plan: Plan) -> pd.DataFrame:
                     "or give a Below-floor penalty",
                     floor["Value"].max(),
                     f"{cur} per t",
+                )
+            )
+        cheapest = prices.get(m, np.inf)
+        penalty = data.materials.at[m, "floor_penalty_per_kg"] if what != "short" else np.nan
+        if np.isfinite(penalty) and penalty < cheapest:
+            # Not held back: buying the missing stock costs more than being below the floor.
+            causes.append(
+                (
+                    f"the below-floor penalty ({penalty:g}/kg) is under the cheapest price of"
+                    f" {m} ({cheapest:g}/kg): the plan pays the penalty rather than buy",
+                    f"Materials row {int(data.materials.at[m, 'row'])}: Below-floor penalty"
+                    " (per kg per period)",
+                    np.nan,
+                    "",
                 )
             )
         if not causes:
@@ -280,5 +309,5 @@ def shortfall_causes(data: PlanData, plan: Plan) -> pd.DataFrame:
             )
         causes.sort(key=lambda c: -(c[2] if np.isfinite(c[2]) else 0.0))
         for cause, change, value, unit in causes:
-            rows.append((m, p, tonnes, cause, change, value, unit))
+            rows.append((m, p, what, tonnes, cause, change, value, unit))
     return pd.DataFrame(rows, columns=WHY_COLUMNS)

@@ -453,8 +453,9 @@ def _write_overview(
     w.row += 1
     if len(ov.why_short):
         w.section(
-            "Why there is shortfall",
-            "what holds supply back, worth most first (from the marginal values)",
+            "Why needs go unmet",
+            "shortfall or stock below its floor: what holds supply back, worth most first"
+            " (from the marginal values)",
         )
         _top_block(w, ov.why_short, "Marginal values", {"Saving per unit": PLAIN})
         w.row += 1

@@ -17,7 +17,7 @@ import pandas as pd
 
 from model import progress
 from model.check import PlanCheckError, check_plan
-from model.data import PlanData
+from model.data import KG_PER_T, PlanData
 from model.formulation import Built, numbers
 from model.marginals import RANGING, extract_marginals, ranging_summary, ranging_wanted
 from model.results import Plan, bought, extract, shortfall_tonnes
@@ -144,6 +144,7 @@ def stress_data(
         row: dict[str, Any] = {"Scenario": name, "From period": data.periods[f.first]}
         if s.status == OPTIMAL and not detail:
             short_t = shortfall_tonnes(s.values)
+            row["_penalty_cost"] = penalty_cost(b, s.values)
             row.update(
                 {
                     "Total cost": s.objective,
@@ -252,6 +253,15 @@ INSTEAD_COLUMNS = [
 
 def _penalties(summary: dict[str, Any]) -> float:
     return float(summary["Shortfall penalty"] + summary["Below-floor penalty"])
+
+
+def penalty_cost(b: Built, values: dict[str, np.ndarray]) -> float:
+    """The shortfall and below-floor penalties of a solution: the part of its cost that is
+    not money spent but prices unmet needs."""
+    idx, mats = b.idx, b.data.materials
+    short = values["shortfall"] @ idx.shortfall["penalty_per_kg"].to_numpy()
+    below = values["below"] @ idx.below["material"].map(mats["floor_penalty_per_kg"]).to_numpy()
+    return float((short + below) * KG_PER_T)
 
 
 def _instead(base: Plan, plan: Plan, first: int) -> pd.DataFrame:

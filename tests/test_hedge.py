@@ -314,7 +314,12 @@ def test_cli_writes_the_hedge_workbook(tmp_path: Path, run_cli):
         "Hedged shortfall (t)",
         "Unhedged shortfall (t)",
     ]
-    assert header[8:] == ["Hedged over foresight", "Unhedged over foresight"]
+    assert header[8:] == [
+        "Hedged over foresight",
+        "Unhedged over foresight",
+        "Hedged penalties",
+        "Unhedged penalties",
+    ]
     assert [c.value for c in wb["Hedge purchases"][1]] == [
         "Scenario",
         "Supplier",
@@ -533,3 +538,26 @@ def test_a_probability_of_0_3_in_a_plain_cell_gets_a_warning(tmp_path: Path):
     assert any(
         str(w).startswith("Scenarios!H2") and "if you meant 30 %" in str(w) for w in data.warnings
     )
+
+
+def test_penalties_are_split_out_in_stress_and_hedge(tmp_path, run_cli):
+    """The part of each cost that is penalties (unmet needs), not money: in the hedge's rows
+    for both plans, and in the stress rows; the quiet-world plan followed into a shock has the
+    same penalties in both commands."""
+    import json
+
+    from conftest import EXAMPLES
+
+    book = EXAMPLES / "national-plan.xlsx"
+    code, out, err = run_cli("hedge", book, "-o", tmp_path / "h.xlsx", "--json")
+    assert code == 0, err
+    hedge = {r["Scenario"]: r for r in json.loads(out)["hedge"]}
+    code, out, err = run_cli("stress", book, "-o", tmp_path / "s.xlsx", "--json")
+    assert code == 0, err
+    stress = {r["Scenario"]: r for r in json.loads(out)["stress"]}
+    base = hedge["Baseline"]["Unhedged penalties"]
+    for name, r in stress.items():
+        assert hedge[name]["Unhedged penalties"] == pytest.approx(base + r["Of which penalties"])
+        assert 0 <= hedge[name]["Hedged penalties"] <= hedge[name]["Hedged cost"]
+    assert hedge["Heavy RE licence shock"]["Unhedged penalties"] > 0  # 12 t short
+    assert all(not k.startswith("_") for r in stress.values() for k in r)

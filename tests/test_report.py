@@ -244,7 +244,8 @@ def test_overview_says_which_caps_cause_shortfall(tmp_path: Path):
     ov = build_overview(out.built.data, out.plan)
     why = ov.why_short
     assert why[["Material", "Period"]].drop_duplicates().values.tolist() == [["M", "P1"]]
-    assert why["Shortfall (t)"].tolist()[0] == pytest.approx(100)
+    assert why["Tonnes"].tolist()[0] == pytest.approx(100)
+    assert set(why["Unmet"]) == {"short"}
     assert all("cap 'each 40'" in c for c in why["Cause"]), why
     assert set(why["What to change"]) == {"Caps row 2: Max share (%)"}
     assert (why["Saving per unit"] > 0).all()
@@ -344,3 +345,38 @@ def test_one_colour_per_country_across_charts(stress_book):
     assert len(seen) >= 3
     assert all(len(c) == 1 for c in seen.values()), seen
     assert len({next(iter(c)) for c in seen.values()}) == len(seen)  # and countries differ
+
+
+def test_overview_says_why_stock_is_below_its_floor(tmp_path: Path):
+    """S sells at most 12 t a period; A needs 10 t in each of two 10-day periods and M's floor
+    is 5 days of cover (5 t), soft at 5/kg (shortfall costs 1000/kg). By hand: P1 buys all
+    12 t, 2 t go to stock, 3 t below the floor: S's capacity is the cause. P2 buys 8 t and
+    draws the 2 t: stock 0, 5 t below, because each kg of floor would cost 10/kg to buy and
+    5/kg to leave unmet: the penalty is the cause."""
+    from conftest import toy, write
+
+    from model.overview import build_overview
+    from model.run import solve_workbook
+
+    mat = {
+        "Material": "M",
+        "Min cover (days)": 5,
+        "Below-floor penalty (per kg per period)": 5,
+    }
+    rows = toy(
+        {"P1": 10, "P2": 10},
+        {("A", "M"): [10, 10]},
+        [{"Supplier": "S", "Capacity (t per period)": 12, "Price (per kg)": 10}],
+        materials=[mat],
+    )
+    out = solve_workbook(write(tmp_path / "toy.xlsx", rows))
+    why = build_overview(out.built.data, out.plan).why_short
+    below = why[why["Unmet"] == "below its floor"]
+    p1, p2 = below[below["Period"] == "P1"], below[below["Period"] == "P2"]
+    assert p1["Tonnes"].tolist()[0] == pytest.approx(3)
+    assert p2["Tonnes"].tolist()[0] == pytest.approx(5)
+    assert p1["Cause"].tolist()[0] == "S sells all it can in P1"
+    assert p1["What to change"].tolist()[0] == (
+        "Suppliers row 2: Capacity (t per period), or add an offer"
+    )
+    assert any(c.startswith("the below-floor penalty (5/kg) is under") for c in p2["Cause"])
