@@ -11,6 +11,10 @@ from model.data import PlanData
 from model.results import COST_ROWS, Plan
 from model.results import bought as all_bought
 
+# Periods the Overview shows one by one (what to buy now, cover); later ones are summed or left
+# to their sheets, so a long horizon still prints legibly on one page wide.
+OVERVIEW_PERIODS = 8
+
 
 @dataclass
 class Overview:
@@ -84,7 +88,7 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
 
     st = plan.sheets["Stock"]
     cover = st.pivot(index="Material", columns="Period", values="Days of cover")
-    cover = cover.reindex(index=list(data.materials.index), columns=periods)
+    cover = cover.reindex(index=list(data.materials.index), columns=periods[:OVERVIEW_PERIODS])
     cover = cover.reset_index()
     cover.insert(1, "Target (days)", cover["Material"].map(data.materials["min_cover_days"]))
 
@@ -128,7 +132,11 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
         .fillna(0.0)
     )
     wide.columns = [f"{p} (t)" for p in wide.columns]
-    wide["Total (t)"] = wide.sum(axis=1)
+    tonnes = wide.sum(axis=1)
+    if len(periods) > OVERVIEW_PERIODS:  # the next periods, then the rest in one column
+        later = wide.iloc[:, OVERVIEW_PERIODS:].sum(axis=1)
+        wide = wide.iloc[:, :OVERVIEW_PERIODS].assign(**{"Later (t)": later})
+    wide["Total (t)"] = tonnes
     per_offer = bought.groupby(["Supplier", "Material"])["Cost"].sum().reset_index()
     wide = wide.reset_index().merge(per_offer, on=["Supplier", "Material"], how="left")
     wide["Average price (per kg)"] = wide["Cost"] / (wide["Total (t)"] * 1000).where(

@@ -408,7 +408,8 @@ def _write_overview(
     buy, more = _top(ov.buy, "Purchases and Recycling")
     w.section(
         "What to buy, from whom",
-        "tonnes per period, the largest spend first; average price per kg = cost / tonnes" + more,
+        "tonnes per period (the first 8, then 'Later'), the largest spend first; average price"
+        " per kg = cost / tonnes" + more,
     )
     w.block(buy, {"Average price (per kg)": PLAIN})
     w.row += 1
@@ -420,7 +421,8 @@ def _write_overview(
     w.row += 1
     w.section(
         "Days of cover at the end of each period",
-        "against the target (Min cover on Materials); below it highlighted",
+        "against the target (Min cover on Materials), below it highlighted; the first 8"
+        " periods here, every period on sheet Stock",
     )
     c_top, c_last = w.block(ov.cover, {str(c): DAYS for c in ov.cover.columns if c != "Material"})
     n_cols = len(ov.cover.columns)
