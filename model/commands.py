@@ -310,7 +310,7 @@ def _hedge_preface(data: PlanData, result: Any) -> Preface:
         blocks.append(
             (
                 "What to buy now",
-                "every scenario shares it; tonnes per period, dearest first",
+                "every scenario shares it; tonnes per period, the largest spend first",
                 result.now,
             )
         )
