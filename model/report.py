@@ -269,7 +269,7 @@ class _Sheet:
         cols = [str(c) for c in df.columns]
         top = self.row
         _headers(self.ws, top, df, self.fm)
-        if any(len(c) > 16 for c in cols):
+        if any(len(c) > 12 for c in cols):
             self.ws.set_row(top, 30)  # room for a wrapped header's second line
         codes = [(formats or {}).get(c) or self.fm.for_column(c) for c in cols]
         cell_formats = [

@@ -328,6 +328,8 @@ def test_overview_costs_cover_and_layout(tmp_path: Path):
             assert rec["Value"] == round(rec["Value"])  # 989,999.98 reads 990,000
     chart = next(c for c in ov._charts if c.tagname == "barChart")
     assert chart.x_axis.scaling.min == 0 or chart.y_axis.scaling.min == 0
+    # horizontal bars in the table's order: the category axis runs top to bottom
+    assert "maxMin" in (chart.x_axis.scaling.orientation, chart.y_axis.scaling.orientation)
 
 
 def test_one_colour_per_country_across_charts(stress_book):
