@@ -22,8 +22,8 @@ Pyomo                 DESIGN §2                                index
 ``Buy`` is the one reformulation: capacity (§2.2) and minimum purchase (§2.3) are its bounds,
 and ``Define_Buy`` ties it to deliveries and stocking. The scenario (capacity, price and demand
 factors, released floors) arrives in the ``Param`` values (:func:`model.formulation.numbers`);
-the lots of the Initial stock sheet are members of ``LOTS`` with their tonnes in ``Init`` and
-their origin in ``origin``; each Demand row carries its own shortfall penalty.
+each row of the Initial stock sheet is a lot L of ``STOCK`` with its tonnes as its opening
+stock and its origin in ``origin``; each Demand row carries its own shortfall penalty.
 
 This model is written from DESIGN, not derived from the sparse blocks of
 :mod:`model.formulation` that the direct route hands to HiGHS: ``tests/test_routes.py``
