@@ -52,13 +52,9 @@ from pyomo.core.base.set import NonNegativeReals
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from model.data import KG_PER_T
-from model.formulation import Built, lot_origins
+from model.formulation import Built, _tuples, lot_origins
 
 _BASIS = {"Mine country": "mine", "Refine country": "refine", "Supplier": "supplier"}
-
-
-def _keys(df: Any, cols: list[str]) -> list[tuple]:
-    return list(zip(*(df[c].tolist() for c in cols), strict=True))
 
 
 def _group(pairs: Any) -> dict[Any, list[Any]]:
@@ -78,18 +74,18 @@ def declare(b: Built) -> ConcreteModel:
     def ordered(keys: list[Any], dimen: int) -> Set:
         return Set(initialize=keys, dimen=dimen, ordered=True)
 
-    m.BUY = ordered(_keys(idx.buy, ["o", "t"]), 2)
-    m.DELIVER = ordered(_keys(idx.deliver, ["o", "k", "t"]), 3)
-    m.TO_STOCK = ordered(_keys(idx.to_stock, ["o", "t"]), 2)
-    m.STOCK = ordered(_keys(idx.stock, ["L", "t"]), 2)
-    m.DRAW = ordered(_keys(idx.draw, ["L", "k", "t"]), 3)
-    m.DEMAND = ordered(_keys(idx.demand, ["material", "sector", "t"]), 3)
-    m.AVOID = ordered(_keys(idx.avoid, ["material", "sector", "t"]), 3)
-    m.SHORT = ordered(_keys(idx.shortfall, ["material", "sector", "t"]), 3)
-    m.FLOOR = ordered(_keys(idx.floor, ["material", "t"]), 2)
-    m.BELOW = ordered(_keys(idx.below, ["material", "t"]), 2)
-    m.CEILING = ordered(_keys(idx.ceiling, ["material", "t"]), 2)
-    m.MAX_DRAW = ordered(_keys(idx.max_draw, ["material", "t"]), 2)
+    m.BUY = ordered(_tuples(idx.buy, ["o", "t"]), 2)
+    m.DELIVER = ordered(_tuples(idx.deliver, ["o", "k", "t"]), 3)
+    m.TO_STOCK = ordered(_tuples(idx.to_stock, ["o", "t"]), 2)
+    m.STOCK = ordered(_tuples(idx.stock, ["L", "t"]), 2)
+    m.DRAW = ordered(_tuples(idx.draw, ["L", "k", "t"]), 3)
+    m.DEMAND = ordered(_tuples(idx.demand, ["material", "sector", "t"]), 3)
+    m.AVOID = ordered(_tuples(idx.avoid, ["material", "sector", "t"]), 3)
+    m.SHORT = ordered(_tuples(idx.shortfall, ["material", "sector", "t"]), 3)
+    m.FLOOR = ordered(_tuples(idx.floor, ["material", "t"]), 2)
+    m.BELOW = ordered(_tuples(idx.below, ["material", "t"]), 2)
+    m.CEILING = ordered(_tuples(idx.ceiling, ["material", "t"]), 2)
+    m.MAX_DRAW = ordered(_tuples(idx.max_draw, ["material", "t"]), 2)
     m.CAPS = ordered(list(range(len(idx.caps))), 1)
     m.BUDGET_T = ordered(list(idx.budget_periods), 1)
 

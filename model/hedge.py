@@ -43,7 +43,7 @@ from model.data import PlanData
 from model.explain import describe_col, describe_row, row_keys
 from model.formulation import Built, Numbers, build_model, numbers
 from model.issues import InputError, Issue
-from model.results import Plan, bought, extract
+from model.results import Plan, bought, extract, penalties
 from model.scenarios import factors
 from model.solve import (
     INFEASIBLE,
@@ -491,9 +491,7 @@ def _results(
     unhedged = [base_cost] + [by_name[c.name]["Total cost"] for c in copies[1:]]
     foresight = [base_cost] + [by_name[c.name]["Foresight cost"] for c in copies[1:]]
     un_short = [base_short] + [by_name[c.name]["Shortfall (t)"] for c in copies[1:]]
-    base_pen = float(
-        base_plan.summary["Shortfall penalty"] + base_plan.summary["Below-floor penalty"]
-    )
+    base_pen = penalties(base_plan.summary)
     un_pen = [base_pen] + [by_name[c.name].get("_penalty_cost") for c in copies[1:]]
     missing = [c.name for c, u in zip(copies, unhedged, strict=True) if u is None]
     summary_rows: dict[str, Any] = {
@@ -550,9 +548,7 @@ def _results(
                 "Hedged over foresight": cost - fs_c,
                 "Unhedged over foresight": None if un_c is None else un_c - fs_c,
                 # Of the costs above, the penalties: not money spent, they price unmet needs.
-                "Hedged penalties": float(
-                    p_sum["Shortfall penalty"] + p_sum["Below-floor penalty"]
-                ),
+                "Hedged penalties": penalties(p_sum),
                 "Unhedged penalties": un_p,
             }
         )

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from model.data import PlanData
-from model.results import COST_ROWS, Plan
+from model.results import COST_ROWS, PENALTY_ROWS, Plan, penalties
 from model.results import bought as all_bought
 
 # Periods the Overview shows one by one (what to buy now, cover); later ones are summed or left
@@ -50,15 +50,14 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
         {"Item": ["Total cost", *COST_ROWS], "Value": [total, *(s[k] for k in COST_ROWS)]}
     )
     cost["Share (%)"] = cost["Value"] / total * 100 if total else np.nan
-    penalty_rows = ("Shortfall penalty", "Below-floor penalty")
     cost["What it is"] = [
         "",
         *(
-            "penalty: not spent, it prices unmet needs" if k in penalty_rows else "money spent"
+            "penalty: not spent, it prices unmet needs" if k in PENALTY_ROWS else "money spent"
             for k in COST_ROWS
         ),
     ]
-    penalties = float(sum(s[k] for k in penalty_rows))
+    penalty_cost = penalties(s)
 
     bought = all_bought(plan).rename(columns={"Tonnes": "t_"})
     periods = list(data.periods)
@@ -178,8 +177,8 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
         sm = st[st["Material"] == m].set_index("Period")[["Closing (t)", "Floor (t)"]]
         stock[m] = sm.reindex(periods).reset_index()
     return Overview(
-        total - penalties,
-        penalties,
+        total - penalty_cost,
+        penalty_cost,
         cost,
         buy,
         concentration,

@@ -50,6 +50,24 @@ def bought(plan: Plan) -> pd.DataFrame:
     return pd.concat([pur[[*cols, "Cost"]], rec[[*cols, "Cost"]]], ignore_index=True)
 
 
+PENALTY_ROWS = ("Shortfall penalty", "Below-floor penalty")  # costs that are not money spent
+
+
+def penalty_parts(
+    data: PlanData, idx: Indexes, values: dict[str, np.ndarray]
+) -> tuple[float, float]:
+    """(shortfall penalty, below-floor penalty) of a solution: the part of its cost that is
+    not money spent but prices unmet needs."""
+    short = values["shortfall"] @ idx.shortfall["penalty_per_kg"].to_numpy()
+    floor = idx.below["material"].map(data.materials["floor_penalty_per_kg"]).to_numpy()
+    return float(short * KG_PER_T), float(values["below"] @ floor * KG_PER_T)
+
+
+def penalties(summary: dict[str, Any]) -> float:
+    """The penalties of a plan, from its Summary rows."""
+    return float(sum(summary[k] for k in PENALTY_ROWS))
+
+
 def shortfall_tonnes(values: dict[str, np.ndarray]) -> float:
     """Tonnes short in a solution, solver noise below :data:`TOL` left out."""
     return float(_clean(values["shortfall"]).sum())
@@ -217,16 +235,7 @@ def extract(
         * KG_PER_T
     )
     alt_cost = float((v["avoid"] * idx.avoid["cost_per_kg"].to_numpy()).sum() * KG_PER_T)
-    short_pen = float(
-        (v["shortfall"] * idx.shortfall["penalty_per_kg"].to_numpy()).sum() * KG_PER_T
-    )
-    below_pen = float(
-        (
-            v["below"]
-            * idx.below["material"].map(data.materials["floor_penalty_per_kg"]).to_numpy()
-        ).sum()
-        * KG_PER_T
-    )
+    short_pen, below_pen = penalty_parts(data, idx, v)
     summary: dict[str, Any] = {
         "Status": status,
         "Total cost": objective,

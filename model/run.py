@@ -17,10 +17,10 @@ import pandas as pd
 
 from model import progress
 from model.check import PlanCheckError, check_plan
-from model.data import KG_PER_T, PlanData
+from model.data import PlanData
 from model.formulation import Built, numbers
 from model.marginals import RANGING, extract_marginals, ranging_summary, ranging_wanted
-from model.results import Plan, bought, extract, shortfall_tonnes
+from model.results import Plan, bought, extract, penalties, penalty_parts, shortfall_tonnes
 from model.route import ROUTE, build
 from model.route import summary as route_summary
 from model.scenarios import factors
@@ -144,7 +144,7 @@ def stress_data(
         row: dict[str, Any] = {"Scenario": name, "From period": data.periods[f.first]}
         if s.status == OPTIMAL and not detail:
             short_t = shortfall_tonnes(s.values)
-            row["_penalty_cost"] = penalty_cost(b, s.values)
+            row["_penalty_cost"] = sum(penalty_parts(data, b.idx, s.values))
             row.update(
                 {
                     "Total cost": s.objective,
@@ -169,7 +169,7 @@ def stress_data(
             )
             row.update({f"{k} shortfall (t)": float(by_sector.get(k, 0.0)) for k in sectors})
             row["Status"] = OPTIMAL
-            row["_penalties"] = _penalties(plan.summary) - _penalties(base.plan.summary)
+            row["_penalties"] = penalties(plan.summary) - penalties(base.plan.summary)
             shorts.append(short.assign(Scenario=name))
             st = plan.sheets["Stock"]
             stocks.append(st[st["_t"] >= f.first].assign(Scenario=name))
@@ -249,19 +249,6 @@ INSTEAD_COLUMNS = [
     "Changed",
     "_t",
 ]
-
-
-def _penalties(summary: dict[str, Any]) -> float:
-    return float(summary["Shortfall penalty"] + summary["Below-floor penalty"])
-
-
-def penalty_cost(b: Built, values: dict[str, np.ndarray]) -> float:
-    """The shortfall and below-floor penalties of a solution: the part of its cost that is
-    not money spent but prices unmet needs."""
-    idx, mats = b.idx, b.data.materials
-    short = values["shortfall"] @ idx.shortfall["penalty_per_kg"].to_numpy()
-    below = values["below"] @ idx.below["material"].map(mats["floor_penalty_per_kg"]).to_numpy()
-    return float((short + below) * KG_PER_T)
 
 
 def _instead(base: Plan, plan: Plan, first: int) -> pd.DataFrame:
