@@ -373,7 +373,7 @@ def run_hedge_bench(size: str, n: int, keep: str | None = None) -> dict[str, Any
 
     from model.commands import _hedge_preface
     from model.formulation import build_model
-    from model.hedge import _extensive, hedge_data, scenario_set
+    from model.hedge import extensive_form, hedge_data, scenario_set
     from model.report import write_plan
     from model.scenarios import factors
     from model.validate import validate
@@ -412,7 +412,7 @@ def run_hedge_bench(size: str, n: int, keep: str | None = None) -> dict[str, Any
 
     # The extensive form's first pass again, for HiGHS alone in a fresh process.
     b = build_model(data, factors(data, None))
-    ext = _extensive(data, b, scenario_set(data))
+    ext = extensive_form(data, b, scenario_set(data))
     a = ext["a"]
     lp_file = tmp / "lp.npz"
     np.savez(
@@ -679,7 +679,7 @@ def run_bench(size: str, keep: str | None = None, ranging: str = "Auto") -> dict
     from model.formulation import build_model
     from model.marginals import ranging_wanted
     from model.report import write_plan
-    from model.run import extract_plan, plan_problems
+    from model.run import choose_plan, extract_plan, plan_problems
     from model.scenarios import factors
     from model.solve import OPTIMAL, hand_over, release_memory, run
     from model.validate import validate
@@ -705,12 +705,14 @@ def run_bench(size: str, keep: str | None = None, ranging: str = "Auto") -> dict
     t0 = time.perf_counter()
     ranged = ranging_wanted(data.ranging, b.n_variables)
     sol = run(handle, duals=True, ranging=ranged)
-    del handle  # as `ree-plan solve` does: HiGHS's memory is not needed past the solve
-    release_memory()
     timings["highs_s"] = sol.highs_s
     duals_s = time.perf_counter() - t0 - sol.highs_s
     if sol.status != OPTIMAL:
         raise RuntimeError(f"bench instance not solved: {sol.detail}")
+    # DESIGN §2 steps 2 and 3: the most resilient, then the least-norm, of the cheapest plans.
+    sol, choice = timed("choose_s", choose_plan, data, b, handle, sol, None)
+    del handle  # as `ree-plan solve` does: HiGHS's memory is not needed past the solve
+    release_memory()
     plan = timed("extract_s", extract_plan, b, sol, None)
     timings["extract_s"] += duals_s  # duals (and ranging, when asked for) included
     problems = timed("check_s", plan_problems, b, plan)
@@ -746,6 +748,7 @@ def run_bench(size: str, keep: str | None = None, ranging: str = "Auto") -> dict
         "highs_alone_s": round(alone["highs_alone_s"], 3),
         "highs_alone_rss_mb": round(alone["highs_alone_rss_mb"], 1),
         "rss_over_highs_alone": round(rss / alone["highs_alone_rss_mb"], 3),
+        "plan_choice": choice.note,
         "stress_s": round(stress_s, 3),
         "stress_resolve_s": round(warm, 3),
         "stress_resolve_over_cold": round(warm / stressed.baseline.solution.highs_s, 3),

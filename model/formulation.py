@@ -36,6 +36,12 @@ _TOL = 1e-9  # a right-hand side this close to 0 is 0
 # cost: holding, 200 per tonne) this share gives 0.01 per tonne and 116,463 iterations; 1e-6
 # gave 158,493 (+36 %). Costs reported exclude it (model.results).
 MOVE_COST_SHARE = 5e-5
+# The tie-breaker is used only on models of at least this many variables: below, DESIGN §2's
+# exact later steps choose among the cheapest plans (the least-norm plan moves no tonne through
+# stock for nothing), and a tie-breaker in the cost would hide from step 2 the plans that stock
+# up at no extra cost — the very plans that survive an embargo. model.solve leaves step 3 out
+# from this size on.
+MOVE_COST_FROM = 60_000
 _BASIS_COLUMN = {"Mine country": "mine", "Refine country": "refine", "Supplier": "supplier"}
 
 
@@ -730,6 +736,8 @@ def add_objective(b: Built) -> None:
     "buy into lot A, draw lot B" ties with "deliver straight, keep lot B"; HiGHS returned the
     first for 684,000 t of the large benchmark. The tie-breaker picks the second in the same
     solve (a second, exact pass cost twice HiGHS's own time). The plan's costs exclude it.
+    :math:`\\epsilon` is 0 below :data:`MOVE_COST_FROM` variables, where DESIGN §2's exact
+    steps 2 and 3 choose (:mod:`model.choose`).
     """
     idx, data = b.idx, b.data
     holding = idx.stock["material"].map(data.materials["holding_per_kg"]).to_numpy() * KG_PER_T
@@ -743,7 +751,9 @@ def add_objective(b: Built) -> None:
     ]
     b.cost = [(family, np.asarray(coefs, dtype=float)) for family, coefs in b.cost]
     positive = [c[c > 0].min() for _, c in b.cost if (c > 0).any()]
-    b.move_cost = MOVE_COST_SHARE * min(positive) if positive else 0.0
+    b.move_cost = (
+        MOVE_COST_SHARE * min(positive) if positive and b.n_variables >= MOVE_COST_FROM else 0.0
+    )
     b.cost += [
         ("to_stock", np.full(len(idx.to_stock), b.move_cost)),
         ("draw", np.full(len(idx.draw), b.move_cost)),

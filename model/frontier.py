@@ -6,12 +6,12 @@ A sweep sets one setting of the workbook to each of several values — a Caps ro
 that plan against every scenario and, where the Scenarios sheet has probabilities, gives its
 expected cost and the hedged expected cost.
 
-Serial (the default): one model is built and handed to HiGHS once; each point changes it in
-place — a share moves the coefficients of the cap's rows (``in group: 1 - share, others:
--share``), a cover moves the floors' right-hand sides — and re-solves warm from the previous
-point's basis, as the stress test does per scenario. So that every point's rows exist, the model
-is built at the sweep's tightest cap and its largest cover (a cap of 100 % is then a row that
-can never bind; a cover of 0 a floor of 0).
+Each point is the workbook with that one setting changed, solved as ``stress`` solves a
+workbook: the plan DESIGN §2 chooses (least cost, the most resilient of the cheapest, the least
+norm), then its stress test. So the point at the workbook's own value is the plan ``solve``
+writes, with the figures ``stress`` and ``hedge`` give, whichever point was swept before it (a
+sweep once changed one model in place and re-solved warm: faster, but a warm start could land on
+another of the equally cheap plans, and the embargo's extra cost differed by 4 %).
 
 Beyond one machine: points are independent, so with a Dask client (``--workers N`` starts a
 ``LocalCluster`` here, ``--scheduler ADDRESS`` joins an existing cluster) each point is one task
@@ -30,7 +30,8 @@ import pandas as pd
 
 from model.data import PlanData
 from model.issues import InputError, Issue
-from model.results import TOL, bought, shortfall_tonnes
+from model.results import TOL, bought
+from model.solve import OPTIMAL
 
 CAP, COVER = "cap", "cover"
 
@@ -42,13 +43,19 @@ class Sweep:
     values: tuple[float, ...]
 
 
-def parse_values(text: str, what: str) -> tuple[float, ...]:
-    """``100,80,65`` -> (100.0, 80.0, 65.0); a bad list is an input error saying how to type it."""
-    out = []
-    for part in str(text).split(","):
-        part = part.strip().removesuffix("%").strip()
+def parse_values(text: str, what: str, percent: bool = False) -> tuple[float, ...]:
+    """``100,80,65`` -> (100.0, 80.0, 65.0); a bad list is an input error saying how to type it.
+
+    With ``percent`` (``--shares``), a value above 0 and at most 1 typed without ``%`` is
+    refused, as the workbook warns of one in a plain cell: ``0.5`` may mean 50 % or half a
+    percent, and a sweep that silently took one for the other would mislead."""
+    out, ambiguous = [], []
+    for raw in str(text).split(","):
+        part = raw.strip()
+        typed_percent = part.endswith("%")
+        part = part.removesuffix("%").strip()
         try:
-            out.append(float(part))
+            value = float(part)
         except ValueError:
             raise InputError(
                 [
@@ -59,6 +66,22 @@ def parse_values(text: str, what: str) -> tuple[float, ...]:
                     )
                 ]
             ) from None
+        if percent and not typed_percent and 0 < value <= 1:
+            ambiguous.append(raw.strip())
+        out.append(value)
+    if ambiguous:
+        example = ambiguous[0]
+        raise InputError(
+            [
+                Issue(
+                    "command line",
+                    what,
+                    f"'{example}' is ambiguous: shares are percentages, so type "
+                    f"{float(example) * 100:g} for {float(example) * 100:g} %, or "
+                    f"'{example}%' if you mean {example} %",
+                )
+            ]
+        )
     if not out or any(not np.isfinite(v) for v in out):
         raise InputError([Issue("command line", what, f"'{text}' lists no numbers")])
     return tuple(out)
@@ -112,14 +135,6 @@ def point_label(sweep: Sweep, value: float) -> str:
     return f"Min cover of {what} = {value:g} days"
 
 
-def _build_data(data: PlanData, sweep: Sweep) -> PlanData:
-    """The data the shared model is built from: the tightest cap (its rows exist at every
-    point) or the largest cover (its floor rows exist at every point)."""
-    if sweep.kind == CAP:
-        return point_data(data, sweep, min(sweep.values))
-    return point_data(data, sweep, max(sweep.values))
-
-
 def largest_shares(data: PlanData, plan: Any, basis: str) -> dict[str, float]:
     """Per material: the largest share (%) of one group of ``basis`` in what was bought."""
     key = basis if basis in ("Mine country", "Refine country") else "Supplier"
@@ -140,35 +155,15 @@ def evaluate(
 ) -> list[dict[str, Any]]:
     """One row per value: the baseline at that point, its stress test and expected costs.
 
-    One model, built once, changed in place per point and re-solved warm (see the module)."""
-    from model.check import PlanCheckError, check_plan
-    from model.formulation import numbers
+    Each point is the workbook with the swept setting changed, solved exactly as ``stress``
+    solves a workbook (:func:`model.run.stress_data`): the same plan (DESIGN §2's choice among
+    equally cheap plans) and the same figures as ``solve`` and ``stress`` give on that
+    workbook, whatever point was swept before it."""
     from model.hedge import hedge_data
-    from model.results import extract
-    from model.route import build
-    from model.run import SOLVER
-    from model.scenarios import factors
-    from model.solve import OPTIMAL, hand_over, push_numbers, run, run_followed
+    from model.run import stress_data
 
     names = data.scenario_names
     probs = data.probabilities
-    base_f = factors(data, None)
-    scen_f = {n: factors(data, n) for n in names}
-    built_for = _build_data(data, sweep)
-    b = build(built_for, base_f)
-    handle = hand_over(b, data.time_limit_s)
-    idx = b.idx
-    cap_rows = cap_cols = cap_in = None
-    if sweep.kind == CAP and len(idx.caps):
-        terms = idx.cap_terms
-        of_rule = (idx.caps["rule"].to_numpy() == sweep.target)[terms["c"].to_numpy()]
-        t = terms[of_rule]
-        cap_rows = handle.row["caps"][t["c"].to_numpy()]
-        cap_cols = np.array(
-            [handle.col[f][p] for f, p in zip(t["family"].astype(str), t["pos"], strict=True)],
-            dtype=np.int64,
-        )
-        cap_in = t["in_group"].to_numpy()
     basis = "Refine country"
     if sweep.kind == CAP:
         basis = str(data.caps.loc[data.caps["rule"] == sweep.target, "basis"].iloc[0])
@@ -178,54 +173,35 @@ def evaluate(
         if progress:
             progress(f"point {i + 1}/{len(values)}: {label}")
         dp = point_data(data, sweep, value)
-        caps = idx.caps
-        if cap_rows is not None:
-            share = value / 100.0
-            coef = np.where(cap_in, 1.0 - share, -share)
-            for r, c, v in zip(cap_rows.tolist(), cap_cols.tolist(), coef.tolist(), strict=True):
-                handle.highs.changeCoeff(r, c, v)
-            caps = idx.caps.copy()
-            caps.loc[caps["rule"] == sweep.target, "share"] = share
-        b.data = dp
         row: dict[str, Any] = {"Point": label, "Value": value}
         t0 = time.perf_counter()
-        push_numbers(handle, numbers(dp, idx, base_f))
-        sol = run(handle)
-        if sol.status != OPTIMAL:
+        st = stress_data(dp, names, detail=False)
+        sol = st.baseline.solution
+        if st.baseline.plan is None:
             row["Status"] = sol.status + (
                 ": " + " ".join(sol.explanation[:4]) if sol.explanation else ""
             )
             rows.append(row)
             continue
-        plan = extract(
-            dp, idx, handle.built.num, sol.values, sol.objective, None, SOLVER, sol.highs_s
-        )
-        problems = check_plan(
-            dp, idx.buy, idx.demand[["material", "sector", "t"]], caps, handle.built.num, plan
-        )
-        if problems:
-            raise PlanCheckError(problems)
+        plan = st.baseline.plan
         s = plan.summary
-        penalties = s["Shortfall penalty"] + s["Below-floor penalty"]
         base_short = float(s["Shortfall (t)"])
         row.update(
-            {"Total cost": sol.objective, "Penalties": penalties, "Shortfall (t)": base_short}
+            {
+                "Total cost": sol.objective,
+                "Penalties": s["Shortfall penalty"] + s["Below-floor penalty"],
+                "Shortfall (t)": base_short,
+            }
         )
         for m, share in largest_shares(dp, plan, basis).items():
             row[f"{m} largest country share (%)"] = share
         stress_costs = {}
-        for n in names:
-            f = scen_f[n]
-            st = run_followed(handle, numbers(dp, idx, f), sol.values, f.first)
-            if st.status == OPTIMAL:
-                short = shortfall_tonnes(st.values)
-                row[f"{n} extra cost"] = st.objective - sol.objective
-                row[f"{n} extra shortfall (t)"] = short - base_short
-                stress_costs[n] = st.objective
-            else:
-                row[f"{n} extra cost"] = None
-                row[f"{n} extra shortfall (t)"] = None
-        push_numbers(handle, numbers(dp, idx, base_f))
+        for r in st.rows:
+            n = r["Scenario"]
+            row[f"{n} extra cost"] = r["Extra cost"]
+            row[f"{n} extra shortfall (t)"] = r["Extra shortfall (t)"]
+            if r["Total cost"] is not None:
+                stress_costs[n] = r["Total cost"]
         if probs:
             p0 = max(0.0, 1.0 - sum(probs.values()))
             if all(n in stress_costs for n in probs):
@@ -268,9 +244,16 @@ def frontier_data(
     else:
         futures = [client.submit(_on_worker, data, sweep, (v,), pure=False) for v in sweep.values]
         rows = [r for f in futures for r in f.result()]
+    # Every column, whether or not any point has a plan (an all-infeasible sweep is a table of
+    # reasons, with the same columns).
+    cols = ["Point", "Value", "Total cost", "Penalties", "Shortfall (t)"]
+    cols += [f"{m} largest country share (%)" for m in data.materials.index]
+    for n in data.scenario_names:
+        cols += [f"{n} extra cost", f"{n} extra shortfall (t)"]
+    if data.probabilities:
+        cols += ["Expected cost", "Hedged expected cost"]
     df = pd.DataFrame(rows)
-    cols = [c for c in df.columns if c not in ("Status", "_seconds")]
-    return df[[*cols, "Status", *(["_seconds"] if "_seconds" in df.columns else [])]]
+    return df.reindex(columns=[*cols, "Status", *(["_seconds"] if "_seconds" in df else [])])
 
 
 def dask_client(workers: int | None, scheduler: str | None) -> tuple[Any, Any]:

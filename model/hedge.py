@@ -182,7 +182,7 @@ def hedge_data(data: PlanData) -> HedgeResult:
     t0 = time.perf_counter()
     progress.say(f"building the hedge over {len(copies_wanted)} outcomes")
     b = build_model(data, factors(data, None), idx=base.built.idx)
-    ext = _extensive(data, b, copies_wanted)
+    ext = extensive_form(data, b, copies_wanted)
     for rb in b.row_blocks.values():
         rb.parts = []  # stacked into the extensive form; the blocks' copy is only memory
     timings["build_s"] = time.perf_counter() - t0
@@ -243,7 +243,9 @@ def hedge_data(data: PlanData) -> HedgeResult:
     return result
 
 
-def _extensive(data: PlanData, b: Built, wanted: list[tuple[str, float, int]]) -> dict[str, Any]:
+def extensive_form(
+    data: PlanData, b: Built, wanted: list[tuple[str, float, int]]
+) -> dict[str, Any]:
     """The extensive form's arrays: one copy of ``b`` per scenario, sharing the baseline
     copy's columns before each scenario's start; CVaR columns and rows when w > 0."""
     idx = b.idx
@@ -537,7 +539,8 @@ def _results(
         rows.append(
             {
                 "Scenario": c.name,
-                "Probability (%)": c.probability * 100.0,
+                # 1 - 0.45 is 0.55000000000000004: no planner typed that
+                "Probability (%)": round(c.probability * 100.0, 9),
                 "From period": None if c.name == BASELINE else periods[c.first],
                 "Hedged cost": cost,
                 "Unhedged cost": un_c,
@@ -545,6 +548,9 @@ def _results(
                 "Hedged shortfall (t)": sh,
                 "Unhedged shortfall (t)": un_sh,
                 # Not in DESIGN's list: what not knowing the shock costs, hedged and not.
+                # What the hedge saves against the quiet-world plan followed into this
+                # scenario (for the quiet world itself, minus the price of hedging).
+                "Saving from hedging": None if un_c is None else un_c - cost,
                 "Hedged over foresight": cost - fs_c,
                 "Unhedged over foresight": None if un_c is None else un_c - fs_c,
                 # Of the costs above, the penalties: not money spent, they price unmet needs.
@@ -571,7 +577,7 @@ def _results(
 
     shared = min(c.first for c in copies[1:])
     base_copy = plans[BASELINE]
-    now = _now(_bought(base_copy), periods[:shared])
+    now = _now(_bought(base_copy), periods[:shared], _bought(base_plan))
     now_stock = None
     if shared > 0:
         hs = base_copy.sheets["Stock"]
@@ -605,13 +611,21 @@ def _results(
     )
 
 
-def _now(bought: pd.DataFrame, shared: list[str]) -> pd.DataFrame:
-    """What to buy in the shared periods: one row per offer, tonnes per period, cost; dearest
-    first."""
-    now = bought[bought["_t"] < len(shared)]
+def _now(bought: pd.DataFrame, shared: list[str], quiet: pd.DataFrame) -> pd.DataFrame:
+    """What to buy in the shared periods: one row per offer, tonnes per period and cost, then
+    what the quiet-world plan buys of it then; dearest first, and a Total row."""
     keys = ["Supplier", "Material"]
-    if now.empty:
-        return pd.DataFrame(columns=[*keys, *(f"{p} (t)" for p in shared), "Cost"])
+    cols = [
+        *keys,
+        *(f"{p} (t)" for p in shared),
+        "Cost",
+        "Quiet-world plan (t)",
+        "Quiet-world cost",
+    ]
+    now = bought[bought["_t"] < len(shared)]
+    then = quiet[quiet["_t"] < len(shared)]
+    if now.empty and then.empty:
+        return pd.DataFrame(columns=cols)
     wide = (
         now.groupby([*keys, "Period"], sort=False)["Tonnes"]
         .sum()
@@ -620,7 +634,13 @@ def _now(bought: pd.DataFrame, shared: list[str]) -> pd.DataFrame:
     )
     wide.columns = [f"{p} (t)" for p in wide.columns]
     wide["Cost"] = now.groupby(keys, sort=False)["Cost"].sum()
-    return wide.sort_values("Cost", ascending=False).reset_index()
+    q = then.groupby(keys, sort=False)[["Tonnes", "Cost"]].sum()
+    q.columns = ["Quiet-world plan (t)", "Quiet-world cost"]
+    wide = wide.join(q, how="outer").fillna(0.0)
+    wide = wide.sort_values("Cost", ascending=False).reset_index()
+    total = {"Supplier": "Total", "Material": ""}
+    total.update({c: wide[c].sum() for c in cols[2:]})
+    return pd.concat([wide, pd.DataFrame([total])], ignore_index=True)[cols]
 
 
 def _bought(plan: Plan) -> pd.DataFrame:

@@ -6,7 +6,7 @@ Columns whose name starts with ``_`` are keys for the post-solve check, not writ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ COST_ROWS = (
 class Plan:
     summary: dict[str, Any]
     sheets: dict[str, pd.DataFrame]
+    notes: list[str] = field(default_factory=list)  # sentences the Overview opens with
 
     def public(self, name: str) -> pd.DataFrame:
         df = self.sheets[name]
@@ -293,7 +294,10 @@ def _net_pass_through(idx: Indexes, v: dict[str, np.ndarray]) -> dict[str, np.nd
         np.arange(len(idx.deliver)), index=pd.MultiIndex.from_frame(idx.deliver[["o", "k", "t"]])
     )
     target = deliver_pos.reindex(pd.MultiIndex.from_arrays([d["offer"], d["k"], d["t"]]))
-    np.add.at(v["deliver"], target.to_numpy().astype(int), moved)
+    # Only draws of an offer's lot in a period it also put tonnes in move; those have a
+    # delivery variable (the offer sells then). Other draws keep their values (moved 0).
+    some = moved > 0
+    np.add.at(v["deliver"], target.to_numpy()[some].astype(int), moved[some])
     ys = pd.Series(np.arange(len(idx.to_stock)), index=y.index).reindex(passed.index)
     v["to_stock"][ys.to_numpy().astype(int)] -= passed.to_numpy()
     return {f: _clean(x) for f, x in v.items()}

@@ -17,6 +17,7 @@ import pandas as pd
 
 from model import progress
 from model.check import PlanCheckError, check_plan
+from model.choose import PLAN_CHOICE, Choice, most_resilient, sentence
 from model.data import PlanData
 from model.formulation import Built, numbers
 from model.marginals import RANGING, extract_marginals, ranging_summary, ranging_wanted
@@ -26,12 +27,14 @@ from model.route import summary as route_summary
 from model.scenarios import factors
 from model.solve import (
     OPTIMAL,
+    Handle,
     Solution,
     push_numbers,
     release_memory,
     run,
     run_followed,
     solve,
+    tidy_values,
 )
 from model.validate import load
 
@@ -44,6 +47,7 @@ class Outcome:
     solution: Solution
     plan: Plan | None = None
     built: Built | None = None
+    choice: Choice | None = None  # how the plan was chosen among equally cheap ones (§2)
 
 
 def extract_plan(b: Built, sol: Solution, scenario: str | None) -> Plan:
@@ -65,12 +69,67 @@ def plan_problems(b: Built, plan: Plan) -> list[str]:
     )
 
 
-def _plan(b: Built, sol: Solution, scenario: str | None) -> Plan:
+def _plan(b: Built, sol: Solution, scenario: str | None, choice: Choice | None = None) -> Plan:
     plan = extract_plan(b, sol, scenario)
+    if choice is not None:
+        plan.summary[PLAN_CHOICE] = choice.note
+        said = sentence(choice, b.data.currency)
+        if said:
+            plan.notes.append(said)
     problems = plan_problems(b, plan)
     if problems:
         raise PlanCheckError(problems)
     return plan
+
+
+def solve_chosen(
+    data: PlanData,
+    scenario: str | None = None,
+    route: str | None = None,
+    duals: bool = True,
+) -> tuple[Built, Solution, Handle, Choice]:
+    """The one plan of DESIGN §2 for ``data`` (a what-if under ``scenario``): least cost, then
+    (baseline only) the most resilient of the cheapest plans, then the least-norm one
+    (:mod:`model.choose`). ``solve``, ``stress``, ``frontier`` and ``hedge`` all start here, so
+    they write and follow one and the same plan. The handle stays loaded with the baseline's
+    numbers and HiGHS's optimal basis, for warm re-solves."""
+    progress.say("building the model")
+    b = build(data, factors(data, scenario), setting=route)
+    ranging = ranging_wanted(data.ranging, b.n_variables)
+    sol, handle = solve(b, data.time_limit_s, duals=duals, ranging=ranging)
+    if sol.status != OPTIMAL:
+        return b, sol, handle, Choice(None)
+    sol, choice = choose_plan(data, b, handle, sol, scenario)
+    return b, sol, handle, choice
+
+
+def choose_plan(
+    data: PlanData, b: Built, handle: Handle, sol: Solution, scenario: str | None
+) -> tuple[Solution, Choice]:
+    """Steps 2 and 3 of DESIGN §2 after HiGHS's optimal solve in ``handle``: the plan's
+    values replaced by the chosen plan's, and how it was chosen."""
+    choice = Choice(None)
+    if scenario is None:
+        progress.say("choosing the most resilient of the cheapest plans")
+        choice = most_resilient(data, b, handle)
+    if choice.values is not None:
+        sol = replace(sol, values=choice.values, objective=choice.objective, least_norm=True)
+    else:
+        tidied = tidy_values(handle)
+        if tidied is not None:
+            sol = replace(sol, values=tidied[0], objective=tidied[1], least_norm=True)
+        steps = "1 least cost; " + (
+            "3 least squares among the cheapest plans"
+            if tidied is not None
+            else "3 left out (the model is too large or the interior point did not converge)"
+        )
+        reason = choice.note or (
+            "step 2: no scenario shares a period with the plan"
+            if scenario is None
+            else "step 2 is for the baseline (a what-if re-optimises with the shock known)"
+        )
+        choice = replace(choice, note=f"{steps}; {reason}", least_norm=tidied is not None)
+    return sol, choice
 
 
 def solve_data(data: PlanData, scenario: str | None = None, route: str | None = None) -> Outcome:
@@ -78,16 +137,13 @@ def solve_data(data: PlanData, scenario: str | None = None, route: str | None = 
 
     ``route`` (Auto, Pyomo or Direct) overrides the workbook's ``Model route`` setting.
     """
-    progress.say("building the model")
-    b = build(data, factors(data, scenario), setting=route)
-    ranging = ranging_wanted(data.ranging, b.n_variables)
-    sol, handle = solve(b, data.time_limit_s, ranging=ranging)
+    b, sol, handle, choice = solve_chosen(data, scenario, route)
     progress.say("reading the plan")
     del handle  # HiGHS's memory (as much as the LP's own) is not needed past the solve
     release_memory()
     if sol.status != OPTIMAL:
         return Outcome(sol.status, sol, None, b)
-    return Outcome(sol.status, sol, _plan(b, sol, scenario), b)
+    return Outcome(sol.status, sol, _plan(b, sol, scenario, choice), b, choice)
 
 
 def solve_workbook(path: str | Path, scenario: str | None = None) -> Outcome:
@@ -123,14 +179,11 @@ def stress_data(
     for n in names:  # unknown names are input errors before any solve
         factors(data, n)
     base_f = factors(data, None)
-    progress.say("building the model")
-    b = build(data, base_f)
-    ranging = ranging_wanted(data.ranging, b.n_variables)
-    sol, handle = solve(b, data.time_limit_s, duals=detail, ranging=ranging)
-    base = Outcome(sol.status, sol, None, b)
+    b, sol, handle, choice = solve_chosen(data, duals=detail)
+    base = Outcome(sol.status, sol, None, b, choice)
     if sol.status != OPTIMAL:
         return StressResult(base, [], pd.DataFrame(), pd.DataFrame(), {})
-    base.plan = _plan(b, sol, None)
+    base.plan = _plan(b, sol, None, choice)
     base_values = sol.values
     base_cost = sol.objective
     base_short = float(base.plan.summary["Shortfall (t)"])

@@ -23,7 +23,8 @@ import numpy as np
 from scipy import sparse
 
 from model import progress
-from model.formulation import Built, Numbers
+from model.formulation import MOVE_COST_FROM, Built, Numbers
+from model.least_norm import Lp, face_of, least_squares
 
 INF = highspy.kHighsInf
 IIS_FROM_LP, IIS_REDUCE = 2, 4  # bits of HiGHS's iis_strategy option
@@ -41,6 +42,7 @@ class Solution:
     highs_s: float
     explanation: list[str] = field(default_factory=list)  # infeasible: planner words
     duals: Duals | None = None  # from the cost-minimising run, when asked for
+    least_norm: bool = False  # values are the least-norm plan of the optimal face (§2 step 3)
 
 
 @dataclass
@@ -377,6 +379,69 @@ def optimal_face(
     return lower, upper, row_lower, row_upper
 
 
+def _np_inf(v: Any) -> np.ndarray:
+    v = np.asarray(v, dtype=float).copy()
+    v[v >= INF] = np.inf
+    v[v <= -INF] = -np.inf
+    return v
+
+
+def lp_of(h: highspy.Highs) -> Lp:
+    """The LP that ``h`` holds now (its bounds as last changed), as arrays."""
+    lp = h.getLp()
+    m = lp.a_matrix_
+    shape = (lp.num_row_, lp.num_col_)
+    parts = (np.asarray(m.value_), np.asarray(m.index_), np.asarray(m.start_))
+    if m.format_ == highspy.MatrixFormat.kColwise:
+        a = sparse.csc_array(parts, shape=shape)
+    else:
+        a = sparse.csr_array(parts, shape=shape).tocsc()
+    return Lp(
+        np.asarray(lp.col_cost_, dtype=float),
+        _np_inf(lp.col_lower_),
+        _np_inf(lp.col_upper_),
+        _np_inf(lp.row_lower_),
+        _np_inf(lp.row_upper_),
+        a,
+    )
+
+
+# Step 3 (the least-norm plan) is not tried on LPs with this many columns or more (the handling
+# tie-breaker takes over there): the interior point would cost far more than the solve (see
+# model.least_norm; measured in the README).
+LEAST_NORM_MAX_COLUMNS = MOVE_COST_FROM
+
+
+def least_norm(h: highspy.Highs, moves: np.ndarray) -> np.ndarray | None:
+    """DESIGN §2 step 3 for the LP ``h`` has just solved to optimality, in HiGHS's column
+    order: on its optimal face, the least tonnes moved through stock (the columns ``moves``),
+    then the least norm (None where it is left out)."""
+    sol = h.getSolution()
+    x = np.asarray(sol.col_value)
+    if len(x) >= LEAST_NORM_MAX_COLUMNS:
+        return None
+    face = face_of(lp_of(h), x, np.asarray(sol.col_dual), np.asarray(sol.row_dual))
+    return tidy_on(face, x, moves, np.ones(len(x)))
+
+
+def tidy_on(face: Lp, x: np.ndarray, moves: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
+    """Step 3 on an optimal ``face`` holding the point ``x``: first the least tonnes moved into
+    and out of stock (the columns ``moves``: an LP, so stock is not rotated for nothing, which
+    least squares alone would do to spread a flow over parallel routes), then, on that LP's
+    own optimal face, the least ``sum(weight * x**2)`` (:func:`model.least_norm.least_squares`).
+    None when either does not solve."""
+    handling = np.zeros(len(x))
+    handling[moves] = 1.0
+    h = pass_lp(handling, face.lower, face.upper, face.row_lower, face.row_upper, face.a, None)
+    r = run_lp(h)
+    if r.status != OPTIMAL:
+        return None
+    sol = h.getSolution()
+    lp = Lp(handling, face.lower, face.upper, face.row_lower, face.row_upper, face.a)
+    face2 = face_of(lp, r.x, np.asarray(sol.col_dual), np.asarray(sol.row_dual))
+    return least_squares(face2, weight, r.x)
+
+
 def iis(h: highspy.Highs) -> tuple[list[int], list[int]]:
     """Rows and columns of an irreducible infeasible subset (empty when HiGHS finds none)."""
     try:
@@ -388,9 +453,11 @@ def iis(h: highspy.Highs) -> tuple[list[int], list[int]]:
         return [], []
 
 
-def run(handle: Handle, duals: bool = False, ranging: bool = True) -> Solution:
+def run(handle: Handle, duals: bool = False, ranging: bool = True, tidy: bool = False) -> Solution:
     """Solve what the handle holds; read values (and, if asked, duals, with HiGHS's ranging
-    unless ``ranging`` is False) back per family."""
+    unless ``ranging`` is False) back per family. With ``tidy``, the values are the plan of
+    least norm among the optimal ones (:func:`least_norm`, DESIGN §2 step 3) where it is
+    found; the duals stay those of HiGHS's optimal basis."""
     h = handle.highs
     highs_s = _run_highs(h)
     status = h.getModelStatus()
@@ -399,18 +466,44 @@ def run(handle: Handle, duals: bool = False, ranging: bool = True) -> Solution:
     if status == ms.kOptimal:
         x = np.asarray(h.getSolution().col_value)
         found = _duals(handle, x, ranging) if duals else None
-        # The plan's cost: HiGHS's objective less the handling tie-breaker on stock moves.
-        moving = np.concatenate([handle.col["to_stock"], handle.col["draw"]])
-        moving = moving[moving >= 0]
-        objective = h.getInfo().objective_function_value - handle.built.move_cost * x[moving].sum()
-        values = {
-            f: np.where(c >= 0, x[np.maximum(c, 0)], 0.0) if len(c) else np.zeros(0)
-            for f, c in handle.col.items()
-        }
-        return Solution(OPTIMAL, detail, objective, values, highs_s, duals=found)
+        tidied = tidy_values(handle) if tidy else None
+        if tidied is not None:
+            values, objective = tidied
+        else:
+            values = _values(handle, x)
+            objective = h.getInfo().objective_function_value - _moved(handle, x)
+        return Solution(
+            OPTIMAL, detail, objective, values, highs_s, duals=found, least_norm=tidied is not None
+        )
     if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
         return Solution(INFEASIBLE, detail, float("nan"), {}, highs_s, explain(handle))
     return Solution(NO_PLAN, detail, float("nan"), {}, highs_s)
+
+
+def _values(handle: Handle, x: np.ndarray) -> dict[str, np.ndarray]:
+    """A column vector in HiGHS's order, per family in index-table order."""
+    return {
+        f: np.where(c >= 0, x[np.maximum(c, 0)], 0.0) if len(c) else np.zeros(0)
+        for f, c in handle.col.items()
+    }
+
+
+def _moved(handle: Handle, x: np.ndarray) -> float:
+    """The handling tie-breaker's part of the objective at ``x``: no cost (§2)."""
+    moving = np.concatenate([handle.col["to_stock"], handle.col["draw"]])
+    return handle.built.move_cost * float(x[moving[moving >= 0]].sum())
+
+
+def tidy_values(handle: Handle) -> tuple[dict[str, np.ndarray], float] | None:
+    """DESIGN §2 step 3 for the LP the handle has just solved to optimality: the least-norm
+    plan of its optimal face per family, and its cost (None where step 3 is left out)."""
+    moving = np.concatenate([handle.col["to_stock"], handle.col["draw"]])
+    x = least_norm(handle.highs, moving[moving >= 0])
+    if x is None:
+        return None
+    lp = handle.highs.getLp()
+    cost = float(np.asarray(lp.col_cost_) @ x) + lp.offset_ - _moved(handle, x)
+    return _values(handle, x), cost
 
 
 def _per_family(positions: dict[str, np.ndarray], array: np.ndarray) -> dict[str, np.ndarray]:
@@ -448,7 +541,11 @@ def _duals(handle: Handle, x: np.ndarray, ranging: bool) -> Duals:
 
 
 def solve(
-    b: Built, time_limit_s: float | None = None, duals: bool = True, ranging: bool = True
+    b: Built,
+    time_limit_s: float | None = None,
+    duals: bool = True,
+    ranging: bool = True,
+    tidy: bool = False,
 ) -> tuple[Solution, Handle]:
     """Hand ``b`` to HiGHS and solve; a model infeasible by construction is not handed over."""
     if b.trivially_infeasible:
@@ -465,7 +562,7 @@ def solve(
             ["Nothing in the workbook can meet:"] + reasons,
         ), empty
     handle = hand_over(b, time_limit_s)
-    return run(handle, duals=duals, ranging=ranging), handle
+    return run(handle, duals=duals, ranging=ranging, tidy=tidy), handle
 
 
 def explain(handle: Handle) -> list[str]:
@@ -561,7 +658,7 @@ def run_followed(handle: Handle, num: Numbers, values: dict[str, np.ndarray], t0
     (a scenario's) from then on; warm. The scenario's numbers stay loaded, the fixing goes."""
     push_numbers(handle, num)
     fix_before(handle, values, t0)
-    solution = run(handle)
+    solution = run(handle, tidy=True)
     unfix(handle)
     return solution
 
