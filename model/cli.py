@@ -24,6 +24,12 @@ from model.console import (
 )
 from model.issues import InputError
 
+EXITS = (
+    "Exit codes: 0 plan written, 2 bad input (every problem listed, Sheet!Cell), 3 infeasible "
+    "(with the conflict in planner words), 4 the solver stopped without a plan (time limit), "
+    "1 anything else."
+)
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -40,18 +46,25 @@ def _parser() -> argparse.ArgumentParser:
         help="no progress line on stderr (there is none when stderr is not a terminal)",
     )
     sub = p.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("check", help="validate a workbook; exit 0 or 2 with every problem")
+    c = sub.add_parser(
+        "check",
+        help="validate a workbook; exit 0 or 2 with every problem",
+        epilog="Exit codes: 0 the workbook can be solved (warnings allowed), 2 bad input "
+        "(every problem listed, Sheet!Cell).",
+    )
     c.add_argument("book", help="the input workbook (.xlsx)")
     t = sub.add_parser("template", help="write a blank input workbook")
     t.add_argument("out", help="path of the new workbook (.xlsx); its folder is made")
     t.add_argument("--force", action="store_true", help="overwrite an existing file")
-    s = sub.add_parser("solve", help="solve a workbook and write the plan")
+    s = sub.add_parser("solve", help="solve a workbook and write the plan", epilog=EXITS)
     s.add_argument("book", help="the input workbook (.xlsx)")
     s.add_argument("-o", "--out", help="plan path (default outputs/<book>-plan.xlsx)")
     s.add_argument("--scenario", help="apply a scenario of the Scenarios sheet (what-if)")
     s.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     _route_option(s)
-    st = sub.add_parser("stress", help="stress-test the baseline plan against each scenario")
+    st = sub.add_parser(
+        "stress", help="stress-test the baseline plan against each scenario", epilog=EXITS
+    )
     st.add_argument("book", help="the input workbook (.xlsx)")
     st.add_argument("-o", "--out", help="plan path (default outputs/<book>-stress.xlsx)")
     st.add_argument("--scenario", action="append", help="only this scenario (repeatable)")
@@ -61,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         "hedge",
         help="the plan to commit to before anyone knows which shock comes (uses the "
         "scenarios' Probability (%%))",
+        epilog=EXITS,
     )
     h.add_argument("book", help="the input workbook (.xlsx)")
     h.add_argument("-o", "--out", help="plan path (default outputs/<book>-hedge.xlsx)")
@@ -70,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
         "frontier",
         help="the price of resilience: sweep a cap's share or the days of cover, with the "
         "stress test (and expected costs) at every point",
+        epilog="Exit codes: 0 written (an infeasible point is a row saying why), 2 bad input "
+        "or a bad sweep, 1 anything else.",
     )
     fr.add_argument("book", help="the input workbook (.xlsx)")
     fr.add_argument("--cap", metavar="RULE", help="the Caps rule to sweep")

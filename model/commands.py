@@ -37,13 +37,30 @@ from model.solve import (
 from model.validate import load
 
 
-def _report_failure(outcome: Outcome) -> int:
+def _report_failure(outcome: Outcome, args: argparse.Namespace, data: PlanData) -> int:
     sol = outcome.solution
-    return _report_status(sol.status, sol.explanation, sol.detail, "No plan")
+    return _report_status(sol.status, sol.explanation, sol.detail, "No plan", args, data)
 
 
-def _report_status(status: str, explanation: list[str], detail: str, what: str) -> int:
-    """Say why there is no plan (infeasible, in planner words, or stopped); the exit code."""
+def _report_status(
+    status: str,
+    explanation: list[str],
+    detail: str,
+    what: str,
+    args: argparse.Namespace,
+    data: PlanData,
+) -> int:
+    """Say why there is no plan (infeasible, in planner words, or stopped); the exit code.
+    With ``--json``, stdout also gets ``{"status", "explanation", "warnings"}`` (the keys of
+    the web API's run answer), so a script reads why without parsing stderr."""
+    if getattr(args, "json", False):
+        print_json(
+            {
+                "status": "infeasible" if status == INFEASIBLE else "stopped",
+                "explanation": explanation or [detail],
+                "warnings": [issue_json(i) for i in data.warnings],
+            }
+        )
     if status == INFEASIBLE:
         print(f"{what} meets every requirement of the workbook (infeasible).", file=sys.stderr)
         for line in explanation:
@@ -121,7 +138,7 @@ def run_solve(args: argparse.Namespace) -> int:
         print(f"ree-plan: {exc}\nNo plan was written.", file=sys.stderr)
         return EXIT_ERROR
     if outcome.plan is None:
-        return _report_failure(outcome)
+        return _report_failure(outcome, args, data)
     out = Path(args.out) if args.out else default_out(args.book, "plan")
     try:
         progress.say(f"writing {out}")
@@ -145,7 +162,7 @@ def run_stress(args: argparse.Namespace) -> int:
         print(f"ree-plan: {exc}\nNo plan was written.", file=sys.stderr)
         return EXIT_ERROR
     if result.baseline.plan is None:
-        return _report_failure(result.baseline)
+        return _report_failure(result.baseline, args, data)
     out = Path(args.out) if args.out else default_out(args.book, "stress")
     stress = _stress_table(result)
     try:
@@ -310,7 +327,8 @@ def _hedge_preface(data: PlanData, result: Any) -> Preface:
         blocks.append(
             (
                 "What to buy now",
-                "every scenario shares it; tonnes per period, the largest spend first",
+                "every scenario shares it; tonnes per period, the largest spend first, beside"
+                " what the quiet-world plan buys then",
                 result.now,
             )
         )
@@ -320,9 +338,22 @@ def _hedge_preface(data: PlanData, result: Any) -> Preface:
                 (f"Stock at the end of {end}", "hedged against quiet-world", result.now_stock)
             )
     hedge = pd.DataFrame(result.rows)[
-        ["Scenario", "Probability (%)", "From period", "Hedged cost", "Unhedged cost"]
+        [
+            "Scenario",
+            "Probability (%)",
+            "From period",
+            "Hedged cost",
+            "Unhedged cost",
+            "Saving from hedging",
+        ]
     ]
-    blocks.append(("Cost per scenario", "hedged against the quiet-world plan followed", hedge))
+    blocks.append(
+        (
+            "Cost per scenario",
+            "hedged against the quiet-world plan followed; the saving when each comes",
+            hedge,
+        )
+    )
     return Preface("Hedged sourcing plan", lines, blocks)
 
 
@@ -336,7 +367,9 @@ def run_hedge(args: argparse.Namespace) -> int:
         print(f"ree-plan: {exc}\nNo plan was written.", file=sys.stderr)
         return EXIT_ERROR
     if result.plan is None:
-        return _report_status(result.status, result.explanation, result.detail, "No hedged plan")
+        return _report_status(
+            result.status, result.explanation, result.detail, "No hedged plan", args, data
+        )
     out = Path(args.out) if args.out else default_out(args.book, "hedge")
     sheets = {
         "Hedge": pd.DataFrame(result.rows),
@@ -401,7 +434,7 @@ def run_frontier(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_INPUT
-        sweep = Sweep(CAP, args.cap, parse_values(args.shares, "--shares"))
+        sweep = Sweep(CAP, args.cap, parse_values(args.shares, "--shares", percent=True))
     else:
         if not args.days:
             print(

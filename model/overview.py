@@ -104,13 +104,15 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
     shortfall["Penalty"] = shortfall["Sector"].map(short["_penalty"]).fillna(0.0)
 
     mv = plan.sheets.get("Marginal values")
+    if mv is None:  # a hedge: what binds, read off the plan, without what relaxing it saves
+        mv = binding_from_plan(data, plan)
     conc = plan.sheets["Concentration"]
     keys = ["Rule", "Group", "Material", "Sector"]
     # A cap binds where the group is at its share, or where its marginal value is not zero
     # (a cap that leaves a material unbuyable holds the plan at "buy nothing": 0 t of 0 t,
     # not "at the cap" to the eye, yet it is what causes the shortfall).
     at_cap = conc.loc[conc["Binding"] == "Yes", [*keys, "Period"]]
-    capv = mv[mv["Kind"] == "Cap"] if mv is not None else pd.DataFrame()
+    capv = mv[mv["Kind"] == "Cap"]
     valued = pd.DataFrame(columns=[*keys, "Period", "Value"])
     if len(capv):
         item = capv["Item"].str.split(": ", n=1, expand=True)
@@ -143,7 +145,7 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
     )
     buy = wide.sort_values("Cost", ascending=False).reset_index(drop=True)
 
-    if mv is not None and len(mv):
+    if len(mv):
         capv = mv[mv["Kind"] == "Capacity"]
         at_capacity = (
             capv.groupby(["Item", "Material"], sort=False)
@@ -192,6 +194,47 @@ def build_overview(data: PlanData, plan: Plan) -> Overview:
     )
 
 
+MARGINAL_KEYS = ["Kind", "Item", "Material", "Sector", "Period", "Value", "Unit"]
+
+
+def binding_from_plan(data: PlanData, plan: Plan) -> pd.DataFrame:
+    """For a plan without marginal values (a hedge's copy: the extensive form's duals price the
+    whole scenario tree): the caps at their share and the offers bought at capacity, read off
+    the plan's own tables, in the shape of ``Marginal values`` with every ``Value`` blank."""
+    conc = plan.sheets["Concentration"]
+    caps = conc[conc["Binding"] == "Yes"]
+    rows = [
+        ("Cap", f"{r.Rule}: {r.Group}", r.Material, r.Sector, r.Period, np.nan, "per point")
+        for r in caps.itertuples()
+    ]
+    offers = data.offers
+    bought = pd.concat(
+        [
+            plan.sheets["Purchases"][["_o", "_t", "Period", "Total (t)"]].rename(
+                columns={"Total (t)": "q"}
+            ),
+            plan.sheets["Recycling"][["_o", "_t", "Period", "Tonnes"]].rename(
+                columns={"Tonnes": "q"}
+            ),
+        ]
+    )
+    cap_t = offers["capacity_t"].reindex(bought["_o"]).to_numpy()
+    full = bought[bought["q"].to_numpy() >= cap_t - 1e-6 * np.maximum(1.0, cap_t)]
+    rows += [
+        (
+            "Capacity",
+            offers.at[o, "supplier"],
+            offers.at[o, "material"],
+            None,
+            period,
+            np.nan,
+            "per t of capacity",
+        )
+        for o, period in zip(full["_o"], full["Period"], strict=True)
+    ]
+    return pd.DataFrame(rows, columns=MARGINAL_KEYS)
+
+
 WHY_COLUMNS = [
     "Material",
     "Period",
@@ -217,7 +260,7 @@ def shortfall_causes(data: PlanData, plan: Plan) -> pd.DataFrame:
     mv = plan.sheets.get("Marginal values")
     if sf.empty and below.empty:
         return pd.DataFrame(columns=WHY_COLUMNS)
-    mv = mv if mv is not None else pd.DataFrame(columns=["Kind", "Material", "Period"])
+    mv = mv if mv is not None else binding_from_plan(data, plan)
     order = {p: i for i, p in enumerate(data.periods)}
     # What is unmet, per material and period: shortfall (by the sectors short), then stock
     # below its floor (only caps on purchases can hold stock-building back).
@@ -233,6 +276,10 @@ def shortfall_causes(data: PlanData, plan: Plan) -> pd.DataFrame:
     offers = data.offers.set_index(["supplier", "material"])
     cur = data.currency
     prices = data.offers.groupby("material")["price_per_kg"].min().to_dict()
+    daily_demand = {
+        (m, t): q / data.days[t]
+        for (m, t), q in data.demand.groupby(["material", "t"])["tonnes"].sum().items()
+    }
     rows = []
     for m, p, tonnes, what in unmet:
         if tonnes <= 0:
@@ -282,13 +329,16 @@ def shortfall_causes(data: PlanData, plan: Plan) -> pd.DataFrame:
         floor = here[(here["Kind"] == "Stock floor") & (here["Material"] == m)]
         hard = np.isnan(data.materials.at[m, "floor_penalty_per_kg"])
         if what == "short" and len(floor) and hard:
+            # The floor's marginal value is per tonne of floor; the row to change is in days
+            # of cover, and one day is the period's daily demand in tonnes.
+            daily = daily_demand.get((m, t), np.nan)
             causes.append(
                 (
                     f"the hard stock floor of {m} keeps stock that could be used",
                     f"Materials row {int(data.materials.at[m, 'row'])}: Min cover (days), "
                     "or give a Below-floor penalty",
-                    floor["Value"].max(),
-                    f"{cur} per t",
+                    floor["Value"].max() * daily,
+                    f"{cur} per day of cover",
                 )
             )
         cheapest = prices.get(m, np.inf)
@@ -315,6 +365,7 @@ def shortfall_causes(data: PlanData, plan: Plan) -> pd.DataFrame:
                 )
             )
         causes.sort(key=lambda c: -(c[2] if np.isfinite(c[2]) else 0.0))
-        for cause, change, value, unit in causes:
-            rows.append((m, p, what, tonnes, cause, change, value, unit))
+        for i, (cause, change, value, unit) in enumerate(causes):
+            # The tonnes once per material and period: the column adds up to what is unmet.
+            rows.append((m, p, what, tonnes if i == 0 else np.nan, cause, change, value, unit))
     return pd.DataFrame(rows, columns=WHY_COLUMNS)

@@ -36,7 +36,9 @@ from model.sheetrows import write_rows
 
 BLUE = "#1F4E78"
 TONNES = "#,##0.0"
-PERCENT = '0.0"%"'
+# Percentages are written as Excel's own (0.35 shown as 35.0 %), so =B2*D2 and a switch of
+# format both do what a planner expects; the tables (and --json) hold percent numbers (35).
+PERCENT = "0.0%"
 DAYS = "#,##0"
 PLAIN = "#,##0.00"
 RANGE = "#,##0.0"
@@ -105,6 +107,8 @@ class _Formats:
         # Text one space in from the cell's edge: a number right-aligned in the column before
         # and a word after it ("12.0" and "Optimal") do not read as one value.
         self.text = wb.add_format({"indent": 1})
+        self.text_wrap = wb.add_format({"indent": 1, "text_wrap": True, "valign": "top"})
+        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         # Over a column of numbers the header is right-aligned, as the numbers are: "12.0" under
         # "Periods binding", not "12.0 Optimal" read across two columns.
         self.header_num = wb.add_format(
@@ -120,6 +124,9 @@ class _Formats:
         self.title = wb.add_format({"bold": True, "font_size": 14, "font_color": BLUE})
         self.section = wb.add_format({"bold": True, "font_color": BLUE})
         self.note = wb.add_format({"italic": True, "font_color": "#595959"})
+        self.note_wrap = wb.add_format(
+            {"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"}
+        )
         self.fill = {c: wb.add_format({"bg_color": c}) for c in (ALERT, BINDING)}
         self._by_code: dict[str, Any] = {}
         self._wb = wb
@@ -137,7 +144,7 @@ class _Formats:
         if (
             column in ("Cost", "Penalty", "Penalties")
             or column.endswith((" cost", " over foresight", " penalties"))
-            or column.startswith("Average value")
+            or column.startswith(("Average value", "Saving"))
         ):
             return self.money_code
         if column == "Value":
@@ -182,6 +189,13 @@ def _public(df: pd.DataFrame) -> pd.DataFrame:
     return df[[c for c in df.columns if not str(c).startswith("_")]]
 
 
+def _as_written(df: pd.DataFrame) -> pd.DataFrame:
+    """The public columns, with every ``(%)`` column as a fraction for Excel's % format."""
+    df = _public(df)
+    pct = [c for c in df.columns if str(c).endswith("(%)") and _numeric(df[c])]
+    return df.assign(**{c: df[c] / 100.0 for c in pct}) if pct else df
+
+
 def _numeric(column: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
@@ -194,7 +208,7 @@ def _headers(ws: Any, row: int, df: pd.DataFrame, fm: _Formats) -> None:
 
 def _write_table(wb: Any, fm: _Formats, name: str, df: pd.DataFrame) -> Any:
     ws = wb.add_worksheet(name)
-    df = _public(df)
+    df = _as_written(df)
     cols = [str(c) for c in df.columns]
     formats = []
     for j, col in enumerate(cols):
@@ -234,38 +248,86 @@ def _write_summary(wb: Any, fm: _Formats, summary: Mapping[str, Any]) -> None:
     ws.write_row(0, 0, ["Item", "Value"], fm.header)
     for i, (k, v) in enumerate(summary.items(), start=1):
         code = fm.money_code if k in SUMMARY_MONEY else TONNES if k.endswith("(t)") else None
+        if k.endswith("(%)") and isinstance(v, int | float):
+            code, v = PERCENT, v / 100.0
         ws.write(i, 0, k)
         ws.write(i, 1, _value(v), fm.code(code))
     ws.freeze_panes(1, 0)
     _print_setup(ws)
 
 
-class _Sheet:
-    """Sequential writer for a sheet of blocks (constant-memory mode writes rows in order)."""
+LINE_HEIGHT = 15  # points: one line of 11 pt text
 
-    def __init__(self, ws: Any, fm: _Formats):
+
+class _Sheet:
+    """Sequential writer for a sheet of blocks (constant-memory mode writes rows in order).
+
+    With ``widths`` (the columns' widths, in characters), a sentence longer than the sheet's
+    width is wrapped over the columns, and a text cell longer than its column is wrapped in
+    it, each row as tall as its text: the sheet then prints one page wide without shrinking
+    to fit a line that runs across it, and no cell's text is cut by the next cell."""
+
+    def __init__(self, ws: Any, fm: _Formats, widths: list[float] | None = None):
         self.ws, self.fm, self.row = ws, fm, 0
+        self.widths = widths
+        self.need: dict[int, float] = {}  # column -> width its figures need (see widen)
+
+    def widen(self) -> None:
+        """Widen the columns whose figures need more room than ``widths`` gave (a money
+        figure of 1,477,658,759 USD shows as ### in a column of 15)."""
+        for j, need in self.need.items():
+            if self.widths is not None and j < len(self.widths) and need > self.widths[j]:
+                self.ws.set_column(j, j, need)
+
+    def _measure(self, df: pd.DataFrame, codes: list[str | None]) -> None:
+        for j, (c, code) in enumerate(zip(df.columns, codes, strict=True)):
+            if not _numeric(df[c]) or not df[c].notna().any():
+                continue
+            top = float(df[c].abs().max())
+            text = f"{top:,.0f}" + (".0" if code and ".0" in code else "")
+            if code == self.fm.money_code:
+                text += " " + self.fm.currency
+            elif code == PERCENT:
+                text = f"{top * 100:,.1f}%"
+            self.need[j] = max(self.need.get(j, 0.0), len(text) + 3.0)
 
     def line(self, values: list[Any], fmt: Any = None) -> None:
+        text = values[0] if len(values) == 1 else None
+        room = sum(self.widths) * 1.1 if self.widths else None
+        if room and isinstance(text, str) and len(text) > room:
+            lines = math.ceil(len(text) / room) + 1
+            self.ws.merge_range(
+                self.row, 0, self.row, len(self.widths) - 1, text, self._wrapped(fmt)
+            )
+            self.ws.set_row(self.row, LINE_HEIGHT * lines)
+            self.row += 1
+            return
         for j, v in enumerate(values):
             if v is not None:
                 self.ws.write(self.row, j, v, fmt)
         self.row += 1
 
+    def _wrapped(self, fmt: Any) -> Any:
+        if fmt is self.fm.note:
+            return self.fm.note_wrap
+        return self.fm.wrap
+
     def section(self, title: str, note: str = "") -> None:
         """A block's title, and its note beside it (or under it, when the title is longer
         than its column: the note would cut it)."""
         self.ws.write(self.row, 0, title, self.fm.section)
-        if note and len(title) <= SECTION_CHARS:
+        beside = sum(self.widths[1:]) * 1.1 if self.widths else math.inf
+        if note and len(title) <= SECTION_CHARS and len(note) <= beside:
             self.ws.write(self.row, 1, note, self.fm.note)
         elif note:
             self.row += 1
-            self.ws.write(self.row, 0, note, self.fm.note)
+            self.line([note], self.fm.note)
+            return
         self.row += 1
 
     def block(self, df: pd.DataFrame, formats: Mapping[str, str] | None = None) -> tuple[int, int]:
         """Write ``df`` with a header; return (header row, last row)."""
-        df = _public(df)
+        df = _as_written(df)
         cols = [str(c) for c in df.columns]
         top = self.row
         _headers(self.ws, top, df, self.fm)
@@ -276,11 +338,29 @@ class _Sheet:
             self.fm.code(code) if code or _numeric(df[c]) else self.fm.text
             for c, code in zip(df.columns, codes, strict=True)
         ]
+        self._measure(df, codes)
+        width = self.widths or []
+        # Text longer than its column wraps in it (a cause cut by the next cell misleads).
+        # (The block's last column may run on into the empty cells beside it.)
+        wrapped = [
+            j < min(len(width), len(cols) - 1)
+            and not _numeric(df[c])
+            and df[c].astype(str).str.len().max() + 2 > width[j]
+            for j, c in enumerate(df.columns)
+        ]
+        for j, yes in enumerate(wrapped):
+            if yes:
+                cell_formats[j] = self.fm.text_wrap
         for i, rec in enumerate(df.itertuples(index=False, name=None), start=top + 1):
+            lines = 1
             for j, v in enumerate(rec):
                 value = _value(v)
                 if value is not None:
                     self.ws.write(i, j, value, cell_formats[j])
+                    if wrapped[j]:
+                        lines = max(lines, math.ceil((len(str(value)) + 2) / width[j]))
+            if lines > 1:
+                self.ws.set_row(i, LINE_HEIGHT * lines)
         self.row = top + len(df) + 1
         return top, self.row - 1
 
@@ -359,14 +439,17 @@ def _write_overview(
     wb: Any, fm: _Formats, plan: Plan, ov: Overview, preface: Preface | None = None
 ) -> None:
     ws = wb.add_worksheet("Overview")
-    # Blocks share columns: wide enough for the longest header or figure any block puts there.
-    used = max(len(ov.buy.columns), len(ov.cover.columns), 6)
-    for j in range(used):
-        ws.set_column(j, j, 30 if j == 0 else 24 if j <= 4 else 18)
-    ws.set_column(len(ov.buy.columns) - 2, len(ov.buy.columns) - 1, 20)  # Cost, average price
+    # Blocks share columns: wide enough for the figures any block puts there (money needs
+    # ~17 characters in columns 1-2), and no wider, so that the sheet prints one page wide at a
+    # legible size (it printed at about 4 pt with columns of 18-30 and one line across them).
+    used = max(len(ov.buy.columns), len(ov.cover.columns), 8)
+    widths = [28.0 if j == 0 else 18.0 if j <= 2 else 15.0 if j <= 4 else 11.0 for j in range(used)]
+    widths[len(ov.buy.columns) - 2] = 17.0  # Cost (money)
+    for j, width in enumerate(widths):
+        ws.set_column(j, j, width)
     ws.hide_gridlines(2)
     s = plan.summary
-    w = _Sheet(ws, fm)
+    w = _Sheet(ws, fm, widths)
     w.line([preface.title if preface else "Rare earth sourcing plan"], fm.title)
     w.line(
         [
@@ -374,6 +457,8 @@ def _write_overview(
             f"Solved by {s['Solver']}."
         ]
     )
+    for text in plan.notes:
+        w.line([text])
     if preface is None and s["Scenario"] not in ("Baseline", None):
         w.line(
             [
@@ -453,17 +538,30 @@ def _write_overview(
             {"type": "formula", "criteria": f"=$B{s_top + 2}>0.0001", "format": fm.fill[ALERT]},
         )
     w.row += 1
+    valued = "Marginal values" in plan.sheets
+    # A hedge has no marginal values (its duals price the whole scenario tree): its blocks
+    # list what binds, read off the plan, and say that savings are not given.
+    no_values = "read off the plan; a hedge has no marginal values, so no savings are given"
     if len(ov.why_short):
         w.section(
             "Why needs go unmet",
             "shortfall or stock below its floor: what holds supply back, worth most first"
-            " (from the marginal values)",
+            " (from the marginal values)"
+            if valued
+            else f"shortfall or stock below its floor: what holds supply back ({no_values})",
         )
-        _top_block(w, ov.why_short, "Marginal values", {"Saving per unit": PLAIN})
+        _top_block(
+            w,
+            ov.why_short if valued else ov.why_short.drop(columns=["Saving per unit", "Unit"]),
+            "Marginal values" if valued else "Concentration and Purchases",
+            {"Saving per unit": PLAIN},
+        )
         w.row += 1
     w.section(
         "Caps that bind",
-        "periods at the cap or with a marginal value; what loosening it one point would save",
+        "periods at the cap or with a marginal value; what loosening it one point would save"
+        if valued
+        else f"periods at the cap ({no_values})",
     )
     _top_block(
         w, ov.binding_caps, "Concentration and Marginal values", empty={"Rule": ["none binds"]}
@@ -471,9 +569,16 @@ def _write_overview(
     w.row += 1
     w.section(
         "Offers bought at capacity",
-        "what one more tonne of capacity would save, per period (Marginal values)",
+        "what one more tonne of capacity would save, per period (Marginal values)"
+        if valued
+        else f"periods bought at capacity ({no_values})",
     )
-    _top_block(w, ov.at_capacity, "Marginal values", empty={"Supplier": ["none"]})
+    _top_block(
+        w,
+        ov.at_capacity if valued else ov.at_capacity.drop(columns=["Average value of +1 t"]),
+        "Marginal values" if valued else "Purchases",
+        empty={"Supplier": ["none"]},
+    )
 
     chart = _chart(
         wb,
@@ -490,6 +595,7 @@ def _write_overview(
         }
     )
     ws.insert_chart(w.row + 1, 0, chart)  # below the blocks: the sheet prints one page wide
+    w.widen()
     _print_setup(ws)
 
 
@@ -574,8 +680,10 @@ def _stress_charts(wb: Any, fm: _Formats, ws: Any, df: pd.DataFrame) -> None:
 
 
 def _hedge_chart(wb: Any, fm: _Formats, ws: Any, df: pd.DataFrame) -> None:
-    """Below the Hedge table: hedged, unhedged and foresight cost per scenario (from 0), and
-    beside it what not knowing the shock costs, hedged against unhedged."""
+    """Below the Hedge table: what hedging saves per scenario against the quiet-world plan
+    followed (negative for the quiet world: the price of hedging), and beside it what not
+    knowing the shock costs, hedged against unhedged. Differences, not totals: bars of 1.48
+    and 1.68 bn drawn from 0 look alike."""
     n = len(df)
     if not n:
         return
@@ -583,14 +691,15 @@ def _hedge_chart(wb: Any, fm: _Formats, ws: Any, df: pd.DataFrame) -> None:
     currency = fm.money_code.split(" ")[-1].replace('"', "")
     for k, (title, series) in enumerate(
         (
-            (f"Cost per scenario ({currency})", ("Hedged cost", "Unhedged cost", "Foresight cost")),
+            (f"What hedging saves when it comes ({currency})", ("Saving from hedging",)),
             (
                 f"Cost of not knowing the shock ({currency})",
                 ("Hedged over foresight", "Unhedged over foresight"),
             ),
         )
     ):
-        chart = _chart(wb, {"type": "bar"}, title, "#,##0")
+        negative = any((df[c].dropna() < 0).any() for c in series)
+        chart = _chart(wb, {"type": "bar"}, title, "#,##0", from_zero=not negative)
         for column in series:
             j = cols.index(column)
             chart.add_series(
@@ -600,7 +709,7 @@ def _hedge_chart(wb: Any, fm: _Formats, ws: Any, df: pd.DataFrame) -> None:
                     "values": ["Hedge", 1, j, n, j],
                 }
             )
-        chart.set_x_axis({"num_format": "#,##0", "min": 0})  # bars start at 0
+        chart.set_x_axis({"num_format": "#,##0", **({} if negative else {"min": 0})})
         chart.set_y_axis({"reverse": True})  # the table's order, top to bottom
         chart.set_legend({"position": "bottom"})
         chart.set_size({"width": CHART_W, "height": CHART_H + 30 * n})
@@ -729,8 +838,8 @@ def _frontier_charts(wb: Any, fm: _Formats, ws: Any, df: pd.DataFrame, top: int,
     """On the Overview from row ``top`` down, drawing the Frontier sheet: quiet-world cost
     against the swept value; each scenario's extra cost and extra shortfall against it."""
     n = len(df)
-    if not n:
-        return
+    if not n or not (df["Status"] == "Optimal").any():
+        return  # nothing to draw: the sentence above says no point has a plan
     cols = list(df.columns)
     value = cols.index("Value")
     currency = fm.money_code.split(" ")[-1].replace('"', "")

@@ -901,6 +901,25 @@ def _warnings(
                     f"cheapest price of {m} ({cheapest[m]:g}/kg): the plan would rather "
                     f"leave {k} short than buy; raise the penalty",
                 )
+    # A below-floor penalty at or above a sector's shortfall penalty makes stock worth more
+    # than meeting demand: more days of cover then mean more shortfall, not less (the national
+    # example's Tb at 3,000/kg both, before it was fixed).
+    floor_pen = materials["floor_penalty_per_kg"]
+    for m, k, own in uses.itertuples(index=False):
+        if m not in materials.index or k not in sectors.index:
+            continue
+        fp = floor_pen.get(m, np.nan)
+        penalty = own if np.isfinite(own) else sectors.at[k, "penalty_per_kg"]
+        if np.isfinite(fp) and np.isfinite(penalty) and fp >= penalty:
+            c.warn(
+                mat_table,
+                "Below-floor penalty (per kg per period)",
+                int(materials.at[m, "row"]),
+                f"the below-floor penalty of {m} ({fp:g}/kg per period) is at or above the "
+                f"shortfall penalty of {k} ({penalty:g}/kg): the plan would rather leave {k} "
+                "short than let stock fall below its floor, so more days of cover mean more "
+                "shortfall; set it below the shortfall penalty",
+            )
     no_offer = sorted(set(demand["material"]) - set(offers["material"]))
     for m in no_offer:
         c.warn(

@@ -78,3 +78,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="50",
         help="cases of the malformed-workbook fuzzer (tests/test_fuzz.py); default 50",
     )
+    parser.addoption(
+        "--matrix",
+        default="10",
+        help="generated workbooks run through every command (tests/test_matrix.py); default 10",
+    )

@@ -210,9 +210,22 @@ def test_small_example_by_hand():
     assert s["Price of hedging"] == pytest.approx(50_000, abs=1)
     assert _closing(res.plans[BASELINE], "2027-Q1") == pytest.approx(60)
     assert res.shared == 1
-    assert list(res.now.columns) == ["Supplier", "Material", "2027-Q1 (t)", "Cost"]
-    # Q1: 160 t + 20 t stocked beyond the floor: 117 t China, 60 t Lynas (full), 3 t recycling.
-    assert res.now["2027-Q1 (t)"].sum() == pytest.approx(180)
+    assert list(res.now.columns) == [
+        "Supplier",
+        "Material",
+        "2027-Q1 (t)",
+        "Cost",
+        "Quiet-world plan (t)",
+        "Quiet-world cost",
+    ]
+    # Q1: 160 t + 20 t stocked beyond the floor: 117 t China, 60 t Lynas (full), 3 t recycling;
+    # the quiet-world plan buys the 160 t (120 t of demand and the 40 t floor).
+    offers, total = res.now.iloc[:-1], res.now.iloc[-1]
+    assert offers["2027-Q1 (t)"].sum() == pytest.approx(180)
+    assert total["Supplier"] == "Total"
+    assert total["2027-Q1 (t)"] == pytest.approx(180)
+    assert total["Quiet-world plan (t)"] == pytest.approx(160)
+    assert total["Cost"] == pytest.approx(offers["Cost"].sum())
 
 
 def test_cvar_of_a_discrete_distribution():
@@ -315,6 +328,7 @@ def test_cli_writes_the_hedge_workbook(tmp_path: Path, run_cli):
         "Unhedged shortfall (t)",
     ]
     assert header[8:] == [
+        "Saving from hedging",
         "Hedged over foresight",
         "Unhedged over foresight",
         "Hedged penalties",
@@ -345,9 +359,15 @@ def test_cli_writes_the_hedge_workbook(tmp_path: Path, run_cli):
     assert any(str(v).startswith("What to do now") for v in overview)
     assert any(str(v).startswith("Price of hedging") for v in overview)
     assert any(str(v).startswith("Value of hedging") for v in overview)
-    # The comparison chart draws the three cost columns of the Hedge sheet.
+    # The first chart draws differences, not totals (bars of 1.48 and 1.68 bn from 0 look
+    # alike): the saving per scenario, column I of the Hedge sheet; then the cost of not
+    # knowing, hedged and unhedged (J, K). The quiet world's saving is negative (the price).
     xml = _chart_xml(out)
-    assert "Hedge!$D$2:$D$3" in xml and "Hedge!$E$2:$E$3" in xml and "Hedge!$F$2:$F$3" in xml
+    assert "Hedge!$I$2:$I$3" in xml and "Hedge!$J$2:$J$3" in xml and "Hedge!$K$2:$K$3" in xml
+    assert "Hedge!$D$2:$D$3" not in xml
+    saving = [r[8] for r in wb["Hedge"].iter_rows(min_row=2, values_only=True)]
+    assert saving[0] == pytest.approx(-summary["Price of hedging"])
+    assert saving[1] > 0
 
 
 def _chart_xml(path: Path) -> str:

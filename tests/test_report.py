@@ -51,7 +51,10 @@ def test_number_formats(stress_book):
     assert pur.cell(2, header.index("Total (t)") + 1).number_format == "#,##0.0"
     conc = stress_book["Concentration"]
     header = [c.value for c in conc[1]]
-    assert conc.cell(2, header.index("Share (%)") + 1).number_format == '0.0"%"'
+    share = conc.cell(2, header.index("Share (%)") + 1)
+    # A real percentage: =B2*D2 in Excel works, and Excel's % button shows 35.0 %, not 3500 %.
+    assert share.number_format == "0.0%"
+    assert 0 <= share.value <= 1
     summary = {r[0].value: r[1] for r in stress_book["Summary"].iter_rows(min_row=2)}
     assert summary["Total cost"].number_format == '#,##0 "USD"'
 
