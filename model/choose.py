@@ -124,7 +124,7 @@ def most_resilient(data: PlanData, b: Built, handle: Handle) -> Choice:
     weight = np.full(len(r.x), COPY_WEIGHT)
     weight[:n_single] = 1.0
     moves = np.concatenate([ext["col"]["to_stock"], ext["col"]["draw"]])  # the plan's own
-    x3 = tidy_on(face2, r.x, moves, weight)
+    x3, why = tidy_on(face2, r.x, moves, weight)
     x = r.x if x3 is None else x3
     # HiGHS's first plan followed into each scenario, for the Overview's sentence.
     first: dict[str, float] = {}
@@ -139,7 +139,7 @@ def most_resilient(data: PlanData, b: Built, handle: Handle) -> Choice:
         f"1 least cost; 2 the least {'probability-weighted' if data.probabilities else 'mean'} "
         f"stress cost over {len(kept)} scenario{'s' if len(kept) != 1 else ''} among the "
         "cheapest plans; "
-        + ("3 least squares among those" if x3 is not None else "3 left out (did not converge)")
+        + ("3 least squares among those" if x3 is not None else f"3 left out ({why})")
     )
     if dropped:
         note += "; " + _dropped_note(dropped)

@@ -22,9 +22,10 @@ from scipy.sparse.linalg import splu
 # Relative to the largest cost coefficient: reduced costs and duals below this count as 0
 # when the optimal face is taken (HiGHS's dual feasibility tolerance is 1e-7 absolute).
 FACE_TOL = 1e-9
-# Step 3 is skipped above this many columns left free on the face. Measured (README, "One
-# workbook, one plan"): national example 0.04 s; medium benchmark (17,233 free) 18 s.
-LSQ_MAX_FREE = 25_000
+# Step 3 is left out above this many columns free on the face. Measured (README, "One workbook,
+# one plan"): national example 0.03 s; the medium benchmark's step-2 face (43,198 free of
+# 75,812) 11.4 s, against 0.84 s for HiGHS's LP.
+LSQ_MAX_FREE = 50_000
 # Clarabel's tolerances: tight, since the plan is compared across routes and row orders.
 LSQ_TOL = 1e-10
 
@@ -57,18 +58,18 @@ def face_of(lp: Lp, x: np.ndarray, col_dual: np.ndarray, row_dual: np.ndarray) -
     return Lp(lp.cost, lower, upper, rl, ru, lp.a)
 
 
-def least_squares(face: Lp, weight: np.ndarray, x0: np.ndarray) -> np.ndarray | None:
+def least_squares(face: Lp, weight: np.ndarray, x0: np.ndarray) -> tuple[np.ndarray | None, str]:
     """The point of ``face`` that minimises ``sum(weight * x**2)``; ``x0`` is a feasible point
-    (its fixed columns are kept). None when the interior point does not converge or there are
-    more than :data:`LSQ_MAX_FREE` free columns."""
+    (its fixed columns are kept). ``(None, why)`` when there are more than
+    :data:`LSQ_MAX_FREE` free columns or the interior point does not converge."""
     span = face.upper - face.lower
     fixed = np.isfinite(span) & (span <= 1e-12 * np.maximum(1.0, np.abs(face.lower)))
     free = np.flatnonzero(~fixed)
     x = np.where(fixed, np.clip(x0, face.lower, face.upper), x0)
     if len(free) == 0:
-        return x
+        return x, ""
     if len(free) > LSQ_MAX_FREE:
-        return None
+        return None, f"{len(free):,} columns free on the face, over {LSQ_MAX_FREE:,}"
     a = face.a
     shift = a[:, np.flatnonzero(fixed)] @ x[fixed] if fixed.any() else np.zeros(a.shape[0])
     af = sparse.csr_array(a[:, free])
@@ -101,11 +102,11 @@ def least_squares(face: Lp, weight: np.ndarray, x0: np.ndarray) -> np.ndarray | 
     solver = clarabel.DefaultSolver(p, np.zeros(n), big, b, cones, settings)
     sol = solver.solve()
     if str(sol.status) not in ("Solved", "AlmostSolved"):
-        return None
+        return None, f"the interior point stopped ({sol.status})"
     z = np.clip(np.asarray(sol.x), lb, ub)
     polished = _polish(af, rl, ru, eq, lb, ub, weight[free], z)
     x[free] = z if polished is None else polished
-    return x
+    return x, ""
 
 
 # Polishing: values within POLISH_ACTIVE x (the largest value) of a bound are held on it, for

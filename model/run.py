@@ -115,13 +115,14 @@ def choose_plan(
     if choice.values is not None:
         sol = replace(sol, values=choice.values, objective=choice.objective, least_norm=True)
     else:
-        tidied = tidy_values(handle)
+        tidied, cost, why = tidy_values(handle)
         if tidied is not None:
-            sol = replace(sol, values=tidied[0], objective=tidied[1], least_norm=True)
+            sol = replace(sol, values=tidied, objective=cost, least_norm=True)
         steps = "1 least cost; " + (
             "3 least squares among the cheapest plans"
             if tidied is not None
-            else "3 left out (the model is too large or the interior point did not converge)"
+            else f"3 left out ({why})"
+            + ("; the handling tie-breaker chose among stock moves" if b.move_cost else "")
         )
         reason = choice.note or (
             "step 2: no scenario shares a period with the plan"

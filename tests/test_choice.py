@@ -190,6 +190,8 @@ def test_one_plan_across_commands() -> None:
     assert at_own["Total cost"] == pytest.approx(solved.solution.objective, rel=1e-9)
     hedged = hedge_data(data)
     unhedged = {r["Scenario"]: r for r in hedged.rows}
+    # 1 - 0.65 is 0.35000000000000003 in floating point: written as the 35 % a planner means.
+    assert unhedged["Baseline"]["Probability (%)"] == 35.0
     for r in stress.rows:
         name = r["Scenario"]
         assert at_own[f"{name} extra cost"] == pytest.approx(r["Extra cost"], rel=1e-9), name

@@ -153,6 +153,24 @@ def test_infeasible_exits_3_with_explanation(tmp_path: Path, run_cli):
     assert code == 3
     assert "Demand row 2" in err and "Suppliers row 2" in err
     assert not (tmp_path / "p.xlsx").exists()
+    # --json: the same explanation on stdout, for scripts (the web API's keys).
+    code, out, _ = run_cli("solve", book, "-o", tmp_path / "p.xlsx", "--json")
+    answer = json.loads(out)
+    assert code == 3 and answer["status"] == "infeasible"
+    assert any("Demand row 2" in line for line in answer["explanation"])
+    assert answer["warnings"] == []
+
+
+def test_help_lists_exit_codes(run_cli, capsys):
+    from model.cli import main
+
+    for command in ("solve", "stress", "hedge", "frontier", "check"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert "Exit codes: 0" in text and "2 bad input" in text, command
+        if command in ("solve", "stress", "hedge"):
+            assert "3 infeasible" in text and "4 the solver stopped" in text, command
 
 
 def test_unknown_scenario_exits_2(run_cli, tmp_path: Path):

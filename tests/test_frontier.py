@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from conftest import EXAMPLES, toy, write
 
-from model.frontier import CAP, COVER, Sweep, frontier_data
+from model.frontier import CAP, COVER, Sweep, frontier_data, parse_values
 from model.run import solve_data, stress_data
 from model.validate import load
 
@@ -151,6 +151,35 @@ def test_bad_sweeps_are_input_errors(run_cli):
     assert code == 2 and "type e.g." in err
     code, _, err = run_cli("frontier", book, "--cover", "ALL")
     assert code == 2 and "--days" in err
+    # 0.5 may mean 50 % or half a percent: refused, saying how to type either (as the
+    # workbook warns of 0.5 in a plain cell); 65% and 0.5% are what they say.
+    rule = "China at most 65%"
+    code, _, err = run_cli("frontier", book, "--cap", rule, "--shares", "100,65%,0.5")
+    assert code == 2 and "'0.5' is ambiguous" in err and "type 50" in err and "'0.5%'" in err
+    assert parse_values("100,65%,0.5%", "--shares", percent=True) == (100.0, 65.0, 0.5)
+
+
+def test_a_sweep_whose_points_are_all_infeasible_is_written(tmp_path: Path, run_cli):
+    """Every point infeasible (hard floors far beyond capacity, no shortfall): the table has
+    its usual columns, each row says why, no chart is drawn, and the command exits 0."""
+    rows = toy(
+        {"P1": 90, "P2": 90},
+        {("Auto", "M"): [100, 100]},
+        [{"Supplier": "S", "Capacity (t per period)": 150, "Price (per kg)": 10}],
+        materials=[{"Material": "M"}],
+        Settings=[{"Setting": "Allow shortfall", "Value": "No"}],
+    )
+    book = write(tmp_path / "b.xlsx", rows)
+    out = tmp_path / "f.xlsx"
+    code, text, err = run_cli(
+        "frontier", book, "--cover", "M", "--days", "200,300", "-o", out, "--json"
+    )
+    assert code == 0, err
+    table = json.loads(text)["frontier"]
+    assert [r["Status"][:10] for r in table] == ["Infeasible"] * 2
+    assert {"Total cost", "Shortfall (t)", "M largest country share (%)"} <= set(table[0])
+    ws = openpyxl.load_workbook(out)["Overview"]
+    assert any("No point of the sweep" in str(c.value) for row in ws.iter_rows() for c in row)
 
 
 def test_dask_cluster_gives_the_serial_table(tmp_path: Path):

@@ -385,3 +385,55 @@ def test_overview_says_why_stock_is_below_its_floor(tmp_path: Path):
         "Suppliers row 2: Capacity (t per period), or add an offer"
     )
     assert any(c.startswith("the below-floor penalty (5/kg) is under") for c in p2["Cause"])
+
+
+def test_why_gives_the_tonnes_once_and_a_floor_per_day(tmp_path: Path):
+    """Shortfall held back by two causes at once: S at capacity (12 t of 20 t demanded) and a
+    hard floor of 2 days of cover (20 t / 10 days x 2 = 4 t) that keeps 4 t of the opening 10 t
+    in stock. By hand: 12 t bought, 6 t drawn, 2 t short. The tonnes stand on the first cause
+    row only, so the column adds up to the 2 t short; the floor's saving is per day of cover
+    (its per-tonne marginal value x 2 t a day), the unit its row is in."""
+    from conftest import toy, write
+
+    from model.overview import build_overview
+    from model.run import solve_workbook
+
+    mat = {"Material": "M", "Min cover (days)": 2, "Initial stock (t)": 10}
+    rows = toy(
+        {"P1": 10},
+        {("A", "M"): [20]},
+        [{"Supplier": "S", "Capacity (t per period)": 12, "Price (per kg)": 10}],
+        sectors={"A": 100},
+        materials=[mat],
+    )
+    out = solve_workbook(write(tmp_path / "toy.xlsx", rows))
+    assert out.plan.summary["Shortfall (t)"] == pytest.approx(2)
+    why = build_overview(out.built.data, out.plan).why_short
+    assert len(why) >= 2
+    assert why["Tonnes"].sum() == pytest.approx(2)
+    assert why["Tonnes"].notna().sum() == 1
+    floor = why[why["What to change"].str.contains("Min cover")]
+    assert floor["Unit"].tolist() == ["USD per day of cover"]
+    # One more tonne of floor costs 100/kg of shortfall less nothing: 100,000 per t; a day of
+    # cover is 2 t.
+    assert floor["Saving per unit"].tolist()[0] == pytest.approx(200_000)
+
+
+def test_hedge_overview_lists_offers_at_capacity_without_savings(tmp_path: Path, run_cli):
+    """A hedge has no marginal values. Its Overview still lists the offers bought at capacity
+    (the national hedge buys Lynas NdPr at 600/600 t) and says no savings are given, instead
+    of 'none'."""
+    out = tmp_path / "h.xlsx"
+    code, _, err = run_cli("hedge", EXAMPLES / "national-plan.xlsx", "-o", out)
+    assert code == 0, err
+    ws = openpyxl.load_workbook(out)["Overview"]
+    top = _find(ws, "Offers bought at capacity")
+    note = ws.cell(top, 2).value or ws.cell(top + 1, 1).value
+    assert "no marginal values" in note
+    header_row = top + 1 if ws.cell(top, 2).value else top + 2
+    header = [c.value for c in ws[header_row] if c.value]
+    assert header == ["Supplier", "Material", "Periods at capacity"]
+    first = [c.value for c in ws[header_row + 1]][:3]
+    assert first[0] != "none"
+    suppliers = {ws.cell(r, 1).value for r in range(header_row + 1, header_row + 13)}
+    assert "Lynas" in suppliers

@@ -226,6 +226,16 @@ def test_warnings_do_not_stop(tmp_path: Path):
     assert "Caps!F2" in text and "never bind" in text
 
 
+def test_a_below_floor_penalty_above_a_shortfall_penalty_is_a_warning(tmp_path: Path):
+    """At 3,000/kg both (the national example's Tb and Electronics, once), a tonne below the
+    floor costs as much as a tonne short: more days of cover then mean more shortfall."""
+    rows = small_rows()
+    rows["Materials"][0]["Below-floor penalty (per kg per period)"] = 600  # Automotive: 500
+    text = "\n".join(warnings_of(tmp_path, rows))
+    assert "Materials!" in text and "at or above the shortfall penalty of Automotive" in text
+    assert "Defense" not in text.split("shortfall penalty of")[-1].split(":")[0]
+
+
 def test_a_period_without_a_demand_column_is_an_error(tmp_path: Path):
     """DESIGN §1: read as zero demand before, silently (only a warning)."""
     rows = small_rows()
