@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from model.template import write_input_workbook  # noqa: E402
+from model.input.template import write_input_workbook  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 NOTE_SOURCES = (

@@ -14,8 +14,8 @@ sys.path.insert(0, str(ROOT / "inputs"))
 
 import make_examples  # noqa: E402
 
-from model.cli import main  # noqa: E402
-from model.template import write_input_workbook  # noqa: E402
+from model.cli.main import main  # noqa: E402
+from model.input.template import write_input_workbook  # noqa: E402
 
 EXAMPLES = ROOT / "inputs"
 

@@ -13,10 +13,11 @@ import pytest
 from conftest import EXAMPLES, national_rows, small_rows, toy, write
 from generated import rows as generated_rows
 
-from model.frontier import Sweep, frontier_data
-from model.hedge import hedge_data
-from model.run import solve_data, stress_data
-from model.validate import load
+from model.input.validate import load
+from model.studies.baseline import solve_data
+from model.studies.frontier import Sweep, frontier_data
+from model.studies.hedge import hedge_data
+from model.studies.stress import stress_data
 
 EMBARGO = {
     "Scenario": "Embargo",
@@ -207,9 +208,9 @@ def test_one_plan_across_commands() -> None:
 
 def test_plan_holds_the_least_cost(tmp_path: Path) -> None:
     # Steps 2 and 3 never spend cost: the plan's cost equals HiGHS's LP optimum to 1e-12.
-    from model.formulation import build_model
-    from model.scenarios import factors
-    from model.solve import solve
+    from model.lp.formulation import build_model
+    from model.lp.highs import solve
+    from model.lp.scenarios import factors
 
     for case in ("national example", "generated 12", "generated 23"):
         data = load(write(tmp_path / "c.xlsx", CASES[case]()))

@@ -162,7 +162,7 @@ def test_infeasible_exits_3_with_explanation(tmp_path: Path, run_cli):
 
 
 def test_help_lists_exit_codes(run_cli, capsys):
-    from model.cli import main
+    from model.cli.main import main
 
     for command in ("solve", "stress", "hedge", "frontier", "check"):
         with pytest.raises(SystemExit):
@@ -407,7 +407,7 @@ def test_a_fault_mid_write_leaves_nothing_behind(
     plan, no half-written file, no XlsxWriter temporary files."""
     import tempfile
 
-    import model.report as report
+    import model.excel.report as report
 
     scratch = tmp_path / "tmp"
     scratch.mkdir()
@@ -472,9 +472,9 @@ def test_progress_on_a_terminal_only(tmp_path: Path, run_cli, monkeypatch):
 
 
 def test_every_argument_has_help():
-    from model.cli import _parser
+    from model.cli.main import build_parser
 
-    parser = _parser()
+    parser = build_parser()
     missing = []
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     for name, sub in [("ree-plan", parser), *subparsers.choices.items()]:

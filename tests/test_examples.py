@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from conftest import EXAMPLES
 
-from model.validate import load
+from model.input.validate import load
 
 # Stored optima. They change only on purpose: when the example workbooks or the model change,
 # re-run `ree-plan solve/stress` on them, check why the figure moved, and update it here with
@@ -59,7 +59,7 @@ def test_stored_stress(tmp_path: Path, run_cli):
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> dict[str, pd.DataFrame]:
-    from model.cli import main
+    from model.cli.main import main
 
     out = tmp_path_factory.mktemp("plan") / "plan.xlsx"
     assert main(["solve", str(EXAMPLES / "national-plan.xlsx"), "-o", str(out)]) == 0

@@ -10,11 +10,11 @@ from pathlib import Path
 import highspy
 import pytest
 
-from model.bench import write_synthetic
-from model.formulation import build_model
-from model.scenarios import factors
-from model.solve import _run_highs, hand_over
-from model.validate import load
+from model.cli.bench import write_synthetic
+from model.input.validate import load
+from model.lp.formulation import build_model
+from model.lp.highs import hand_over, run_highs
+from model.lp.scenarios import factors
 
 
 def test_ctrl_c_stops_highs_mid_solve(tmp_path: Path):
@@ -29,7 +29,7 @@ def test_ctrl_c_stops_highs_mid_solve(tmp_path: Path):
     timer.start()
     t0 = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
-        _run_highs(h)
+        run_highs(h)
     timer.cancel()
     assert h.getModelStatus() == highspy.HighsModelStatus.kInterrupt, (
         h.modelStatusToString(h.getModelStatus()),

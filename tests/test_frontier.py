@@ -10,9 +10,10 @@ import openpyxl
 import pytest
 from conftest import EXAMPLES, toy, write
 
-from model.frontier import CAP, COVER, Sweep, frontier_data, parse_values
-from model.run import solve_data, stress_data
-from model.validate import load
+from model.input.validate import load
+from model.studies.baseline import solve_data
+from model.studies.frontier import CAP, COVER, Sweep, frontier_data, parse_values
+from model.studies.stress import stress_data
 
 EU = "EU CRMA 65% per refining country"
 
@@ -74,7 +75,7 @@ def test_the_workbooks_own_point_reproduces_solve_and_stress():
             r["Extra shortfall (t)"], abs=1e-6
         )
     # The hedge's unhedged expected cost is this point's expected cost.
-    from model.hedge import hedge_data
+    from model.studies.hedge import hedge_data
 
     hedge = hedge_data(data).summary
     assert own["Expected cost"] == pytest.approx(hedge["Expected cost (unhedged)"], rel=1e-9)
@@ -184,7 +185,7 @@ def test_a_sweep_whose_points_are_all_infeasible_is_written(tmp_path: Path, run_
 
 def test_dask_cluster_gives_the_serial_table(tmp_path: Path):
     pytest.importorskip("dask.distributed")
-    from model.frontier import dask_client
+    from model.studies.frontier import dask_client
 
     data = load(write(tmp_path / "b.xlsx", three_countries()))
     sweep = Sweep(CAP, "Country cap", (100, 65, 40))
@@ -209,7 +210,7 @@ def test_the_overview_sentence_prices_the_cheapest_point_without_shortfall(tmp_p
     it. Horizon 2 x 365 days = 2 years: moving from A to B costs 365,000 a year."""
     import pandas as pd
 
-    from model.frontier import summary_sentence
+    from model.studies.frontier import summary_sentence
 
     rows = toy({"Y1": 365, "Y2": 365}, {("Auto", "M"): [1, 1]}, [{"Supplier": "S"}])
     rows["Suppliers"][0].update({"Capacity (t per period)": 10, "Price (per kg)": 1})

@@ -28,10 +28,10 @@ import openpyxl
 import pytest
 from conftest import EXAMPLES
 
-from model.cli import main
-from model.issues import InputError
-from model.validate import load
-from model.workbook import SHEET_SPECS
+from model.cli.main import main
+from model.input.issues import InputError
+from model.input.validate import load
+from model.input.workbook import SHEET_SPECS
 
 CELL = re.compile(r"^(?:[A-Z]{1,3})?[1-9][0-9]*$")  # E7, or 1 (a header row)
 ODD_VALUES: list[Any] = [

@@ -16,9 +16,9 @@ import openpyxl
 import pytest
 from conftest import EXAMPLES, small_rows, toy, write
 
-from model.hedge import BASELINE, cvar, hedge_data
-from model.run import plan_problems, solve_data
-from model.validate import load
+from model.input.validate import load
+from model.studies.baseline import plan_problems, solve_data
+from model.studies.hedge import BASELINE, cvar, hedge_data
 
 P2 = {"P1": 90, "P2": 90}
 
@@ -265,15 +265,15 @@ def test_national_properties(national):
 
 def test_national_plans_hold_and_share_the_periods_before_each_shock(national):
     data, res = national
-    from model.formulation import build_model, numbers
-    from model.scenarios import factors
+    from model.lp.formulation import build_model, numbers
+    from model.lp.scenarios import factors
 
     b = build_model(data, factors(data, None))
     base = res.plans[BASELINE]
     for r in res.rows:
         name = r["Scenario"]
-        b.num = numbers(data, b.idx, factors(data, None if name == BASELINE else name))
-        assert plan_problems(b, res.plans[name]) == []
+        num = numbers(data, b.idx, factors(data, None if name == BASELINE else name))
+        assert plan_problems(b, res.plans[name], num) == []
         if name == BASELINE:
             continue
         t0 = data.periods.index(r["From period"])
@@ -526,7 +526,7 @@ def test_properties_on_a_generated_workbook(tmp_path: Path, size: str):
     """The synthetic bench workbooks with 4 weighted shocks (every cap scope, min purchases,
     alternatives, soft floors, initial stock) and a risk-averse setting; medium is the size
     the bench's targets are stated at (105,292 variables in the extensive form)."""
-    from model.bench import synthetic_rows
+    from model.cli.bench import synthetic_rows
 
     rows = synthetic_rows(size, hedge=4)
     rows["Settings"] += [

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import toy, write
 
-from model.run import solve_workbook
+from model.studies.baseline import solve_workbook
 
 
 def rows(
@@ -110,7 +110,7 @@ def _with_ranging(setting: str) -> dict:
 def test_ranging_setting(tmp_path: Path, monkeypatch):
     """'Sensitivity ranging': Yes ranges; No leaves Holds from/to blank with the same values;
     Auto ranges up to RANGING_AUTO_MAX_VARIABLES variables and says why not above."""
-    import model.marginals as mg
+    import model.plan.marginals as mg
 
     def solved(setting: str):
         out = solve_workbook(write(tmp_path / f"r-{setting}.xlsx", _with_ranging(setting)))

@@ -11,19 +11,19 @@ import pandas as pd
 import pytest
 from conftest import EXAMPLES, toy, write
 
-from model.issues import InputError
-from model.run import Outcome, plan_problems, solve_data, solve_workbook
-from model.solve import INFEASIBLE, OPTIMAL
-from model.validate import load
+from model.input.issues import InputError
+from model.input.validate import load
+from model.lp.highs import INFEASIBLE, OPTIMAL
+from model.studies.baseline import Outcome, plan_problems, solve_data, solve_workbook
 
 
 @pytest.fixture(params=["direct", "pyomo"], autouse=True)
 def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Every toy through both routes to HiGHS (model/algebra.py, or the sparse blocks):
     the same hand-worked optimum either way."""
-    import model.route
+    import model.lp.route
 
-    monkeypatch.setattr(model.route, "choose", lambda setting, n: request.param)
+    monkeypatch.setattr(model.lp.route, "choose", lambda setting, n: request.param)
     return request.param
 
 
@@ -428,7 +428,7 @@ def test_a_demand_rows_own_shortfall_penalty(tmp_path: Path):
     assert own.solution.objective == pytest.approx(41_000_000)
     short = own.plan.sheets["Shortfall"].set_index("Material")["Tonnes"]
     assert short.to_dict() == pytest.approx({"NdPr": 20})
-    from model.overview import build_overview
+    from model.plan.overview import build_overview
 
     ov = build_overview(own.built.data, own.plan)
     assert ov.shortfall.set_index("Sector").at["Defense", "Penalty"] == pytest.approx(40_000_000)

@@ -12,7 +12,7 @@ from conftest import EXAMPLES
 
 @pytest.fixture(scope="module")
 def stress_book(tmp_path_factory) -> openpyxl.Workbook:
-    from model.cli import main
+    from model.cli.main import main
 
     out = tmp_path_factory.mktemp("report") / "stress.xlsx"
     assert main(["stress", str(EXAMPLES / "national-plan.xlsx"), "-o", str(out)]) == 0
@@ -165,7 +165,7 @@ def test_streamed_rows_are_what_xlsxwriter_writes(tmp_path: Path):
     import numpy as np
     import pandas as pd
 
-    from model.sheetrows import typed_rows, write_rows
+    from model.excel.sheetrows import typed_rows, write_rows
 
     df = pd.DataFrame(
         {
@@ -210,8 +210,8 @@ def test_overview_says_which_caps_cause_shortfall(tmp_path: Path):
     both instances although neither country received anything (0 of 0 t)."""
     from conftest import toy, write
 
-    from model.overview import build_overview
-    from model.run import solve_workbook
+    from model.plan.overview import build_overview
+    from model.studies.baseline import solve_workbook
 
     rows = toy(
         {"P1": 30},
@@ -304,7 +304,7 @@ def test_overview_costs_cover_and_layout(tmp_path: Path):
     """Money spent and penalties apart; cover against its target, highlighted below it;
     headers right-aligned over numbers; blanks, not empty strings; marginal values without
     the tie-breaker's noise; bar charts from 0 in the table's order; a what-if says so."""
-    from model.cli import main
+    from model.cli.main import main
 
     out = tmp_path / "whatif.xlsx"
     book = EXAMPLES / "national-plan.xlsx"
@@ -360,8 +360,8 @@ def test_overview_says_why_stock_is_below_its_floor(tmp_path: Path):
     5/kg to leave unmet: the penalty is the cause."""
     from conftest import toy, write
 
-    from model.overview import build_overview
-    from model.run import solve_workbook
+    from model.plan.overview import build_overview
+    from model.studies.baseline import solve_workbook
 
     mat = {
         "Material": "M",
@@ -395,8 +395,8 @@ def test_why_gives_the_tonnes_once_and_a_floor_per_day(tmp_path: Path):
     (its per-tonne marginal value x 2 t a day), the unit its row is in."""
     from conftest import toy, write
 
-    from model.overview import build_overview
-    from model.run import solve_workbook
+    from model.plan.overview import build_overview
+    from model.studies.baseline import solve_workbook
 
     mat = {"Material": "M", "Min cover (days)": 2, "Initial stock (t)": 10}
     rows = toy(

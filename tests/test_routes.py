@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from conftest import EXAMPLES, small_rows, write
 
-from model.formulation import build_model
-from model.scenarios import factors
-from model.solve import hand_over, run
-from model.validate import load
+from model.input.validate import load
+from model.lp.formulation import build_model
+from model.lp.highs import hand_over, run
+from model.lp.scenarios import factors
 
 
 def canonical(handle) -> dict[str, object]:
@@ -133,8 +133,8 @@ def test_same_lp_on_the_toys(tmp_path, name, rows):
 def test_same_lp_on_generated_workbooks(tmp_path, seed):
     """The benchmark's generator at small size, three seeds: many suppliers and countries,
     caps of every kind (EACH, ALL, sector bans), scenarios, alternatives."""
-    from model.bench import synthetic_rows
-    from model.template import write_input_workbook
+    from model.cli.bench import synthetic_rows
+    from model.input.template import write_input_workbook
 
     book = tmp_path / "gen.xlsx"
     write_input_workbook(book, synthetic_rows("small", seed=seed), force=True)
@@ -147,7 +147,7 @@ def test_the_algebraic_model_reads_like_design():
     delivery to Automotive, every lot's draw, and the shortfall, summing to the demand."""
     from pyomo.repn import generate_standard_repn
 
-    from model.algebra import declare
+    from model.lp.algebra import declare
 
     data = load(EXAMPLES / "small-example.xlsx")
     b = build_model(data, factors(data, None))
@@ -180,3 +180,26 @@ def test_the_algebraic_model_reads_like_design():
     # The objective prices what is bought at 1000 x the price per kg.
     price = offers.at[0, "price_per_kg"] * 1000
     assert m.Price[0, 0] == pytest.approx(price)
+
+
+def test_one_registry_of_families():
+    """model/lp/families.py lists every family once; the blocks are built in its order under
+    its Pyomo names, and the algebraic model declares a component of each name (a family
+    missing from either statement, or named differently, fails here)."""
+    from pyomo.environ import Constraint, Var
+
+    from model.lp.algebra import to_pyomo
+    from model.lp.families import CONSTRAINTS, VARIABLES
+    from model.lp.formulation import build_model
+    from model.lp.scenarios import factors
+
+    data = load(EXAMPLES / "national-plan.xlsx")
+    b = build_model(data, factors(data, None))
+    assert list(b.var_blocks) == [f.name for f in VARIABLES]
+    assert [vb.name for vb in b.var_blocks.values()] == [f.pyomo for f in VARIABLES]
+    assert list(b.row_blocks) == [f.name for f in CONSTRAINTS]
+    assert [rb.name for rb in b.row_blocks.values()] == [f.pyomo for f in CONSTRAINTS]
+    b = build_model(data, factors(data, None), route="pyomo")
+    m = to_pyomo(b)
+    assert {v.name for v in m.component_objects(Var)} == {f.pyomo for f in VARIABLES}
+    assert {c.name for c in m.component_objects(Constraint)} == {f.pyomo for f in CONSTRAINTS}

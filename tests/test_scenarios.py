@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from conftest import EXAMPLES, small_rows, toy, write
 
-from model.run import solve_data, stress_data
-from model.scenarios import factors
-from model.validate import load
+from model.input.validate import load
+from model.lp.scenarios import factors
+from model.studies.baseline import solve_data
+from model.studies.stress import stress_data
 
 
 def test_factors_multiply_and_release_the_floor(tmp_path: Path):
@@ -107,7 +108,7 @@ def test_reserve_too_small_short_in_penalty_order(tmp_path: Path):
 
 
 def test_unknown_scenario_lists_the_known_ones():
-    from model.issues import InputError
+    from model.input.issues import InputError
 
     data = load(EXAMPLES / "small-example.xlsx")
     with pytest.raises(InputError) as exc:
@@ -151,8 +152,8 @@ def test_each_re_solve_gets_the_whole_time_limit():
     """HiGHS counts its time limit against an instance's run time summed over all its runs
     (ERGO-Code/HiGHS#1331): without a reset, warm re-solves stop once the sum passes the limit.
     Re-solve the national plan under its scenarios in turn until the sum is 2.5x the limit."""
-    from model.formulation import build_model, numbers
-    from model.solve import OPTIMAL, hand_over, push_numbers, run
+    from model.lp.formulation import build_model, numbers
+    from model.lp.highs import OPTIMAL, hand_over, push_numbers, run
 
     data = load(EXAMPLES / "national-plan.xlsx")
     b = build_model(data, factors(data, None))

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from conftest import small_rows, write
 
-from model.issues import InputError
-from model.validate import load
+from model.input.issues import InputError
+from model.input.validate import load
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -40,7 +40,7 @@ def _dup(sheet: str, i: int) -> Callable[[Rows], None]:
     return f
 
 
-# Row i of a sheet's list is Excel row i + 2. Column letters follow model.workbook.SHEETS.
+# Row i of a sheet's list is Excel row i + 2. Column letters follow model.input.workbook.SHEETS.
 CASES = [
     (
         "text in a number",

@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 from conftest import small_rows, write
 
-from model.issues import InputError
-from model.validate import load
+from model.input.issues import InputError
+from model.input.validate import load
 
 JAN, FEB = dt.datetime(2026, 1, 1), dt.datetime(2026, 2, 1)
 

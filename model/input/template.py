@@ -1,7 +1,7 @@
 """Write input workbooks: the blank template, and filled ones (examples, tests, benchmarks).
 
-Every sheet of :data:`model.workbook.SHEETS` gets its header, frozen header row, column widths,
-number formats and dropdowns (Excel data validation) for reference columns and keywords; an
+Every sheet of :data:`model.input.workbook.SHEETS` gets its header, frozen header row, column
+widths, number formats and dropdowns (Excel data validation) for reference columns and keywords; an
 ``Instructions`` sheet explains each column with its unit and default.
 """
 
@@ -18,8 +18,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from model.validate import SETTINGS
-from model.workbook import NUMBER, PERCENT, SHEETS, Column
+from model.input.validate import SETTINGS
+from model.input.workbook import NUMBER, PERCENT, SHEETS, Column
 
 LIST_ROWS = 2000  # how far down the dropdowns and reference lists reach
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.data import PlanData
-from model.issues import WARNING, InputError, Issue
-from model.workbook import MAX_NUMBER, SHEET_SPECS, RawBook, Table, read_workbook
+from model.input.data import PlanData
+from model.input.issues import WARNING, InputError, Issue
+from model.input.workbook import MAX_NUMBER, SHEET_SPECS, RawBook, Table, read_workbook
 
 MINE, REFINE, SUPPLIER, MATERIAL, SECTOR = (
     "Mine country",

@@ -1,6 +1,6 @@
 """What the command line prints and how it exits: exit codes, issues, JSON, default output
 paths. Imported by the command line (:mod:`model.cli`) and by the stages it runs
-(:mod:`model.run`), so that neither imports the other."""
+(:mod:`model.studies.baseline`), so that neither imports the other."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from model.issues import Issue
+from model.input.issues import Issue
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_PLAN = 0, 1, 2, 3, 4
 

@@ -28,10 +28,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.data import PlanData
-from model.issues import InputError, Issue
-from model.results import TOL, bought
-from model.solve import OPTIMAL
+from model.input.data import PlanData
+from model.input.issues import InputError, Issue
+from model.lp.highs import OPTIMAL, use_serial_solver
+from model.plan.results import TOL, bought
+from model.studies.hedge import hedge_data
+from model.studies.stress import stress_data
 
 CAP, COVER = "cap", "cover"
 
@@ -156,11 +158,9 @@ def evaluate(
     """One row per value: the baseline at that point, its stress test and expected costs.
 
     Each point is the workbook with the swept setting changed, solved exactly as ``stress``
-    solves a workbook (:func:`model.run.stress_data`): the same plan (DESIGN §2's choice among
-    equally cheap plans) and the same figures as ``solve`` and ``stress`` give on that
+    solves a workbook (:func:`model.studies.stress.stress_data`): the same plan (DESIGN §2's
+    choice among equally cheap plans) and the same figures as ``solve`` and ``stress`` give on that
     workbook, whatever point was swept before it."""
-    from model.hedge import hedge_data
-    from model.run import stress_data
 
     names = data.scenario_names
     probs = data.probabilities
@@ -222,7 +222,6 @@ def evaluate(
 
 def _on_worker(data: PlanData, sweep: Sweep, values: tuple[float, ...]) -> list[dict[str, Any]]:
     """One Dask task: :func:`evaluate` with HiGHS on one thread (workers share the cores)."""
-    from model.solve import use_serial_solver
 
     use_serial_solver()
     return evaluate(data, sweep, values)

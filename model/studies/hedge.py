@@ -9,20 +9,11 @@ non-anticipativity, minimising
 
 (the max linearised as :math:`z_s \\ge C_s - \\eta,\\ z_s \\ge 0`).
 
-How the copies are built. The copies share one build of the §2 families
-(:func:`model.formulation.build_model`): the same index tables and sparse blocks, stacked once
-(:func:`model.solve.stack`); a copy differs only in the numbers a scenario changes (bounds of
-``Buy`` and ``Avoid``, purchase costs and the budget's coefficients, demand, floors), taken from
-:func:`model.formulation.numbers`. Non-anticipativity (every variable of copy s in a period
-t < t0_s equals the baseline copy's) is imposed by substitution: copy s *uses the baseline copy's
-columns* for those periods, so the equalities need no rows. Before t0_s the scenario's factors are
-all 1 and nothing is released, so copy s's rows of those periods are the baseline's rows over
-the same columns; they are left out (HiGHS would drop them as duplicates anyway). Every family,
-cap scope, the budget, alternatives and penalties thus hold in every copy by construction.
+How the copies are built: :mod:`model.studies.extensive`.
 
 Second pass (§5): with H held at its optimum (the first pass's optimal face, checked within
 :data:`H_REL_TOL`), minimise :math:`\\sum_s C_s` (plus the handling tie-breaker of
-:mod:`model.formulation`, which only chooses between equally cheap stock movements), so no copy
+:mod:`model.lp.formulation`, which only chooses between equally cheap stock movements), so no copy
 is left with an arbitrary plan.
 """
 
@@ -35,17 +26,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from model import progress
-from model.check import PlanCheckError
-from model.data import PlanData
-from model.explain import describe_col, describe_row, row_keys
-from model.formulation import Built, Numbers, build_model, numbers
-from model.issues import InputError, Issue
-from model.results import Plan, bought, extract, penalties
-from model.scenarios import factors
-from model.solve import (
+from model.input.data import PlanData
+from model.input.issues import InputError, Issue
+from model.lp.explain import describe_col, describe_row, row_keys
+from model.lp.families import periods_of
+from model.lp.formulation import Built, build_model
+from model.lp.highs import (
     INFEASIBLE,
     NO_PLAN,
     OPTIMAL,
@@ -55,37 +43,16 @@ from model.solve import (
     pass_lp,
     release_memory,
     run_lp,
-    stack,
 )
+from model.lp.scenarios import factors
+from model.plan.check import PlanCheckError
+from model.plan.results import Plan, bought, extract, penalties
+from model.studies.baseline import SOLVER, plan_problems
+from model.studies.extensive import BASELINE, Copy, ExtensiveForm, extensive_form
+from model.studies.stress import stress_data
 
-BASELINE = "Baseline"
 H_REL_TOL = 1e-9  # the second pass keeps H within this (relative) of its optimum (DESIGN §5)
 FACE_TOL = 1e-9  # relative to the largest cost: reduced costs below count as 0
-# The families whose variables carry a period (all of them) and where that period is found.
-_ROW_PERIOD = {
-    "demand": lambda idx: idx.demand["t"],
-    "buy": lambda idx: idx.buy["t"],
-    "stock": lambda idx: idx.stock["t"],
-    "floor": lambda idx: idx.floor["t"],
-    "ceiling": lambda idx: idx.ceiling["t"],
-    "max_draw": lambda idx: idx.max_draw["t"],
-    "caps": lambda idx: idx.caps["t"] if len(idx.caps) else pd.Series([], dtype=int),
-    "budget": lambda idx: pd.Series(idx.budget_periods, dtype=int),
-}
-
-
-@dataclass
-class Copy:
-    """One scenario's copy of the §2 model inside the extensive form."""
-
-    name: str
-    probability: float
-    first: int  # t0: the copy shares every period before it with the baseline copy
-    num: Numbers
-    colmap: np.ndarray  # column of the single model -> column of the extensive form
-    rows: np.ndarray  # rows of the single model this copy has (t >= t0)
-    row_ids: np.ndarray  # their rows in the extensive form
-    cost: np.ndarray  # C_s per column of the single model (currency per unit, no tie-breaker)
 
 
 @dataclass
@@ -140,8 +107,6 @@ def scenario_set(data: PlanData) -> list[tuple[str, float, int]]:
 
 def hedge_data(data: PlanData) -> HedgeResult:
     """Solve the hedge of ``data`` (DESIGN §5) with its unhedged and foresight figures."""
-    from model.run import stress_data
-
     copies_wanted = scenario_set(data)
     names = [n for n, _, _ in copies_wanted[1:]]
     w, a = data.risk_weight, data.risk_level
@@ -189,16 +154,16 @@ def hedge_data(data: PlanData) -> HedgeResult:
     t0 = time.perf_counter()
     gc.collect()  # the build's pandas temporaries, before HiGHS takes its share
     h = pass_lp(
-        ext["objective"],
-        ext["lower"],
-        ext["upper"],
-        ext["row_lower"],
-        ext["row_upper"],
-        ext["a"],
+        ext.objective,
+        ext.lower,
+        ext.upper,
+        ext.row_lower,
+        ext.row_upper,
+        ext.a,
         data.time_limit_s,
     )
-    size = {"variables": int(ext["a"].shape[1]), "constraints": int(ext["a"].shape[0])}
-    size["nonzeros"] = int(ext["a"].nnz)
+    size = {"variables": int(ext.a.shape[1]), "constraints": int(ext.a.shape[0])}
+    size["nonzeros"] = int(ext.a.nnz)
     release_memory()
     timings["hand_over_s"] = time.perf_counter() - t0
     progress.say("HiGHS solving the hedge")
@@ -207,16 +172,16 @@ def hedge_data(data: PlanData) -> HedgeResult:
     if first.status != OPTIMAL:
         result = HedgeResult(first.status, detail=first.detail, timings=timings, size=size)
         if first.status == INFEASIBLE:
-            result.explanation = _explain(h, b, ext["copies"])
+            result.explanation = _explain(h, b, ext.copies)
         return result
     h_star = first.objective
     face = optimal_face(
         h,
-        ext["lower"],
-        ext["upper"],
-        ext["row_lower"],
-        ext["row_upper"],
-        FACE_TOL * max(1.0, float(np.abs(ext["objective"]).max())),
+        ext.lower,
+        ext.upper,
+        ext.row_lower,
+        ext.row_upper,
+        FACE_TOL * max(1.0, float(np.abs(ext.objective).max())),
     )
     del h  # the second pass gets a fresh instance: HiGHS keeps ~all its memory after a solve
     release_memory()
@@ -224,11 +189,11 @@ def hedge_data(data: PlanData) -> HedgeResult:
     timings["highs_s"] += final.highs_s
     timings["second_pass_highs_s"] = final.highs_s
     x = final.x if final.status == OPTIMAL else first.x
-    del ext["a"]
+    ext.a = None  # HiGHS is done with it: its memory back before the plans are made
     release_memory()
 
     t0 = time.perf_counter()
-    result = _results(data, b, ext["copies"], ext["col"], x, h_star, stress, w, a)
+    result = _results(data, b, ext.copies, ext.col, x, h_star, stress, w, a)
     result.detail = "" if final.status == OPTIMAL else f"second pass: {final.detail}"
     if result.plan is not None:
         result.plan.summary["Second pass"] = (
@@ -243,121 +208,8 @@ def hedge_data(data: PlanData) -> HedgeResult:
     return result
 
 
-def extensive_form(
-    data: PlanData, b: Built, wanted: list[tuple[str, float, int]]
-) -> dict[str, Any]:
-    """The extensive form's arrays: one copy of ``b`` per scenario, sharing the baseline
-    copy's columns before each scenario's start; CVaR columns and rows when w > 0."""
-    idx = b.idx
-    st = stack(b)
-    n_col, n_row = len(st.cost), st.a.shape[0]
-    col_t = np.concatenate([vb.table["t"].to_numpy() for vb in b.var_blocks.values()])
-    row_t = np.concatenate(
-        [_ROW_PERIOD[f](idx).to_numpy().astype(np.int64) for f in st.row]
-    ).astype(np.int64)
-    coo = st.a.tocoo()
-    # 32-bit indices throughout: the copies' index arrays are the build's largest temporaries.
-    a_r, a_c, a_v = coo.row.astype(np.int32), coo.col.astype(np.int32), coo.data
-    del coo, st.a
-    # Entries of the budget rows carry each offer's price: copy-dependent.
-    budget_entry = np.isin(a_r, st.row.get("budget", np.zeros(0, dtype=np.int64)))
-    buy_pos = np.full(n_col, -1, dtype=np.int64)
-    buy_pos[st.col["buy"]] = np.arange(len(st.col["buy"]))
-    moves = np.concatenate([st.col["to_stock"], st.col["draw"]])
-    true_cost = st.cost.copy()
-    true_cost[moves] -= b.move_cost  # the tie-breaker is no cost (§2)
-
-    copies: list[Copy] = []
-    lower, upper, rl, ru = [], [], [], []
-    rows_r, rows_c, rows_v = [], [], []
-    n_glob, r_glob = 0, 0
-    w, a = data.risk_weight, data.risk_level
-    for name, p, t0 in wanted:
-        f = factors(data, None if name == BASELINE else name)
-        num = numbers(data, idx, f)
-        own = col_t >= t0  # the copy's own columns; before t0 it uses the baseline copy's
-        colmap = np.arange(n_col, dtype=np.int32)
-        colmap[own] = n_glob + np.arange(int(own.sum()))
-        if name == BASELINE:
-            assert own.all()
-        lo, hi = st.lower.copy(), st.upper.copy()
-        lo[st.col["buy"]], hi[st.col["buy"]] = num.buy_lb, num.buy_ub
-        hi[st.col["avoid"]] = num.avoid_ub
-        lower.append(lo[own])
-        upper.append(hi[own])
-        cost = true_cost.copy()
-        cost[st.col["buy"]] = num.buy_cost
-        kept = np.flatnonzero(row_t >= t0)
-        rowmap = np.full(n_row, -1, dtype=np.int32)
-        rowmap[kept] = r_glob + np.arange(len(kept))
-        r_lo, r_hi = st.row_lower.copy(), st.row_upper.copy()
-        r_lo[st.row["demand"]] = r_hi[st.row["demand"]] = num.demand
-        r_lo[st.row["floor"]] = num.floor
-        rl.append(r_lo[kept])
-        ru.append(r_hi[kept])
-        v = a_v.copy()
-        v[budget_entry] = num.buy_cost[buy_pos[a_c[budget_entry]]]
-        sel = rowmap[a_r] >= 0
-        rows_r.append(rowmap[a_r[sel]])
-        rows_c.append(colmap[a_c[sel]])
-        rows_v.append(v[sel])
-        copies.append(Copy(name, p, t0, num, colmap, kept, rowmap[kept], cost))
-        n_glob += int(own.sum())
-        r_glob += len(kept)
-
-    obj = np.zeros(n_glob)
-    for c in copies:
-        np.add.at(obj, c.colmap, (1.0 - w) * c.probability * c.cost)
-    lower_a, upper_a = np.concatenate(lower), np.concatenate(upper)
-    rl_a, ru_a = np.concatenate(rl), np.concatenate(ru)
-    extra: dict[str, Any] = {"eta": -1, "z": np.zeros(0, dtype=np.int64)}
-    if w > 0:
-        # eta (free), z_s >= 0; rows C_s(x) - eta - z_s <= 0.
-        eta = n_glob
-        z = n_glob + 1 + np.arange(len(copies))
-        for s, c in enumerate(copies):
-            nz = np.flatnonzero(c.cost)
-            rows_r.append(np.full(len(nz) + 2, r_glob + s))
-            rows_c.append(np.concatenate([c.colmap[nz], [eta, z[s]]]))
-            rows_v.append(np.concatenate([c.cost[nz], [-1.0, -1.0]]))
-        obj = np.concatenate([obj, [w], [w * c.probability / (1.0 - a) for c in copies]])
-        lower_a = np.concatenate([lower_a, [-np.inf], np.zeros(len(copies))])
-        upper_a = np.concatenate([upper_a, np.full(len(copies) + 1, np.inf)])
-        rl_a = np.concatenate([rl_a, np.full(len(copies), -np.inf)])
-        ru_a = np.concatenate([ru_a, np.zeros(len(copies))])
-        r_glob += len(copies)
-        extra = {"eta": eta, "z": z}
-    n_total = len(obj)
-    matrix = sparse.csc_array(
-        (np.concatenate(rows_v), (np.concatenate(rows_r), np.concatenate(rows_c))),
-        shape=(r_glob, n_total),
-    )
-    matrix.sum_duplicates()
-    # 32-bit indices (HiGHS's own type): kept for the second pass, handed over without a copy.
-    matrix.indices = matrix.indices.astype(np.int32)
-    matrix.indptr = matrix.indptr.astype(np.int32)
-    # Second pass: every copy's cost counts once, plus the tie-breaker on stock moves.
-    tidy = np.zeros(n_total)
-    for c in copies:
-        np.add.at(tidy, c.colmap, c.cost)
-        tidy[c.colmap[moves]] = b.move_cost
-    return {
-        "copies": copies,
-        "col": st.col,  # family -> columns of the single model (what each copy maps)
-        "objective": obj,
-        "tidy": tidy,
-        "lower": lower_a,
-        "upper": upper_a,
-        "row_lower": rl_a,
-        "row_upper": ru_a,
-        "a": matrix,
-        "n_rows_single": n_row,
-        **extra,
-    }
-
-
 def _second_pass(
-    ext: dict[str, Any],
+    ext: ExtensiveForm,
     face: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     first: LpResult,
     time_limit_s: float,
@@ -365,16 +217,16 @@ def _second_pass(
     """DESIGN §5's second pass: hold H at its optimum and minimise the sum of the copies' costs.
 
     H is held by the first pass's optimal face (``face``, from
-    :func:`model.solve.optimal_face`): no dense "H <= H*" row, and HiGHS's presolve removes the
+    :func:`model.lp.highs.optimal_face`): no dense "H <= H*" row, and HiGHS's presolve removes the
     fixed columns. Measured at the medium bench with 4 scenarios: 2.5 s, against 8.6 s for the H
     row solved warm by primal simplex and 27 s by dual simplex. The result is checked: if its H
     exceeds the first pass's by more than :data:`H_REL_TOL` (relative), or HiGHS does not
     finish, the first pass's plan is kept (the caller says so)."""
-    h = pass_lp(ext["tidy"], *face, ext["a"], time_limit_s)
+    h = pass_lp(ext.tidy, *face, ext.a, time_limit_s)
     second = run_lp(h)
     del h
     if second.status == OPTIMAL:
-        obj = ext["objective"]
+        obj = ext.objective
         h_second = float(obj @ second.x)
         if h_second > first.objective + H_REL_TOL * max(abs(first.objective), 1.0):
             second.status, second.detail = (
@@ -447,7 +299,7 @@ def _shared_periods(periods: list[str], copies: list[Copy]) -> list[str]:
 def _copy_label(c: Copy, copies: list[Copy], b: Built, family: str, i: int) -> str:
     if c.name != BASELINE:
         return c.name
-    t = int(_ROW_PERIOD[family](b.idx).to_numpy()[i])
+    t = int(periods_of(b.idx, family)[i])
     sharing = [o.name for o in copies if o.name != BASELINE and o.first > t]
     return BASELINE + (f", shared with {', '.join(sharing)}" if sharing else "")
 
@@ -463,8 +315,6 @@ def _results(
     w: float,
     a: float,
 ) -> HedgeResult:
-    from model.run import SOLVER, plan_problems
-
     idx = b.idx
     plans: dict[str, Plan] = {}
     costs, shorts = [], []
@@ -474,8 +324,7 @@ def _results(
         values = {f: xs[pos] for f, pos in col.items()}
         cost = float(c.cost @ xs)
         plan = extract(data, idx, c.num, values, cost, c.name, SOLVER, 0.0)
-        b.num = c.num
-        problems += [f"[{c.name}] {p}" for p in plan_problems(b, plan)]
+        problems += [f"[{c.name}] {p}" for p in plan_problems(b, plan, c.num)]
         plans[c.name] = plan
         costs.append(cost)
         shorts.append(float(plan.summary["Shortfall (t)"]))
@@ -644,7 +493,7 @@ def _now(bought: pd.DataFrame, shared: list[str], quiet: pd.DataFrame) -> pd.Dat
 
 
 def _bought(plan: Plan) -> pd.DataFrame:
-    """What a plan buys (:func:`model.results.bought`), in period, material, supplier order."""
+    """What a plan buys (:func:`model.plan.results.bought`), in period, material, supplier order."""
     out = bought(plan)[["Supplier", "Material", "Period", "Tonnes", "Cost", "_t"]]
     return out.sort_values(["_t", "Material", "Supplier"], kind="stable").reset_index(drop=True)
 

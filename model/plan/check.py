@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from model.data import PlanData
-from model.formulation import Numbers, lot_origins
-from model.results import COST_ROWS, STOCKPILE, Plan, lot_source
+from model.input.data import PlanData
+from model.lp.formulation import Numbers, lot_origins
+from model.plan.results import COST_ROWS, STOCKPILE, Plan, lot_source
 
 ABS_TOL = 1e-4  # tonnes; HiGHS's feasibility tolerance is 1e-7 on scaled rows
 REL_TOL = 1e-6

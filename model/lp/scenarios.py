@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.data import PlanData
-from model.issues import InputError, Issue
+from model.input.data import PlanData
+from model.input.issues import InputError, Issue
 
 _OFFER_COLUMN = {
     "Mine country": "mine",

@@ -4,18 +4,19 @@ Most workbooks have many plans of the least cost (two offers at one price, which
 which sector, direct delivery or via stock in one period), and on a generated workbook two of
 them left an embargo costing 7.6 M or 231 M extra. The plan written is chosen in order:
 
-1. least cost: HiGHS's LP optimum (with the handling tie-breaker of :mod:`model.formulation`,
+1. least cost: HiGHS's LP optimum (with the handling tie-breaker of :mod:`model.lp.formulation`,
    scaled to the workbook's own costs, as DESIGN allows);
-2. among those, the least weighted sum of the scenarios' stress-test costs (:func:`most_resilient`):
-   the extensive form that ``hedge`` solves (:func:`model.hedge.extensive_form`), one copy per
-   scenario following the plan before its start and re-optimising after, with the baseline copy
-   held on step 1's optimal face, so no cost is spent. Weights: the scenarios' probabilities where
+2. among those, the least weighted sum of the scenarios' stress-test costs
+   (:func:`most_resilient`): the extensive form that ``hedge`` solves
+   (:func:`model.studies.extensive.extensive_form`), one copy per scenario following the plan
+   before its start and re-optimising after, with the baseline copy held on step 1's optimal
+   face, so no cost is spent. Weights: the scenarios' probabilities where
    the workbook gives any (scenarios at 0 take no part), else equal. A scenario that starts in
    the first period shares nothing with the plan and takes no part; one whose stress test has no
    plan whatever the baseline is left out (and named in the Summary);
-3. among those, the plan of least norm (:mod:`model.least_norm`): one plan, whatever the row
+3. among those, the plan of least norm (:mod:`model.lp.least_norm`): one plan, whatever the row
    order, the model route or the basis. Re-solves after a shock (stress, what-ifs) take steps 1
-   and 3 (:func:`model.solve.run` with ``tidy``).
+   and 3 (:func:`model.lp.highs.run` with ``tidy``).
 
 The Summary's ``Plan choice`` row says which steps were taken, and why a step was left out.
 """
@@ -23,15 +24,16 @@ The Summary's ``Plan choice`` row says which steps were taken, and why a step wa
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
-from model.data import PlanData
-from model.formulation import Built, build_model
-from model.hedge import BASELINE, extensive_form
-from model.least_norm import Lp, face_of
-from model.scenarios import factors
-from model.solve import OPTIMAL, Handle, lp_of, pass_lp, run_lp, tidy_on
+from model.input.data import PlanData
+from model.lp.formulation import Built, build_model
+from model.lp.highs import OPTIMAL, Handle, LpResult, lp_of, pass_lp, run_lp, tidy_on
+from model.lp.least_norm import Lp, face_of
+from model.lp.scenarios import factors
+from model.studies.extensive import BASELINE, ExtensiveForm, extensive_form
 
 PLAN_CHOICE = "Plan choice"  # the Summary row
 # Step 2 is left out when its extensive form would have more columns than this: it is then the
@@ -93,29 +95,28 @@ def most_resilient(data: PlanData, b: Built, handle: Handle) -> Choice:
     face = face_of(lp_of(h), x1, np.asarray(sol.col_dual), np.asarray(sol.row_dual))
     b2 = build_model(data, factors(data, None), idx=b.idx)
     kept, dropped = list(wanted), []
-    ext = _on_face(data, b2, handle, face, kept)
-    h2, r = ext["_h"], ext["_r"]
-    if r.status != OPTIMAL:
+    step = _on_face(data, b2, handle, face, kept)
+    if step.result.status != OPTIMAL:
         # Leave out the scenarios whose stress test has no plan on the face, alone.
         for item in wanted:
             alone = _on_face(data, b2, handle, face, [item])
-            if alone["_r"].status != OPTIMAL:
+            if alone.result.status != OPTIMAL:
                 dropped.append(item[0])
         kept = [w for w in wanted if w[0] not in dropped]
         if not kept:
             return Choice(None, note=_dropped_note(dropped))
-        ext = _on_face(data, b2, handle, face, kept)
-        h2, r = ext["_h"], ext["_r"]
-        if r.status != OPTIMAL:
+        step = _on_face(data, b2, handle, face, kept)
+        if step.result.status != OPTIMAL:
             return Choice(
                 None,
                 note="step 2 left out: no plan of the least cost can be followed into every "
                 "scenario at once",
             )
-    copies = ext["copies"]
+    ext, h2, r = step.ext, step.highs, step.result
+    copies = ext.copies
     weights = {c.name: c.probability for c in copies[1:]}
     chosen = {c.name: float(c.cost @ r.x[c.colmap]) for c in copies[1:]}
-    full = ext["_lp"]
+    full = step.lp
     s2 = h2.getSolution()
     face2 = face_of(full, r.x, np.asarray(s2.col_dual), np.asarray(s2.row_dual))
     # The baseline copy's columns are the plan written; the copies' own columns weigh a
@@ -123,18 +124,18 @@ def most_resilient(data: PlanData, b: Built, handle: Handle) -> Choice:
     # norm for theirs beyond that.
     weight = np.full(len(r.x), COPY_WEIGHT)
     weight[:n_single] = 1.0
-    moves = np.concatenate([ext["col"]["to_stock"], ext["col"]["draw"]])  # the plan's own
+    moves = np.concatenate([ext.col["to_stock"], ext.col["draw"]])  # the plan's own
     x3, why = tidy_on(face2, r.x, moves, weight)
     x = r.x if x3 is None else x3
     # HiGHS's first plan followed into each scenario, for the Overview's sentence.
     first: dict[str, float] = {}
     base_cols = np.arange(n_single, dtype=np.int32)
-    x1s = _to_stacked(ext["col"], handle.col, x1, n_single)
+    x1s = _to_stacked(ext.col, handle.col, x1, n_single)
     h2.changeColsBounds(n_single, base_cols, x1s, x1s)
     r1 = run_lp(h2)
     if r1.status == OPTIMAL:
         first = {c.name: float(c.cost @ r1.x[c.colmap]) for c in copies[1:]}
-    values = {f: x[pos] for f, pos in ext["col"].items()}
+    values = {f: x[pos] for f, pos in ext.col.items()}
     note = (
         f"1 least cost; 2 the least {'probability-weighted' if data.probabilities else 'mean'} "
         f"stress cost over {len(kept)} scenario{'s' if len(kept) != 1 else ''} among the "
@@ -171,21 +172,32 @@ def _to_stacked(
     return out
 
 
+@dataclass
+class _Step2:
+    """Step 2 solved over some scenarios: the extensive form, HiGHS holding it (with the
+    baseline copy on the face), the result, and the LP as solved."""
+
+    ext: ExtensiveForm
+    highs: Any
+    result: LpResult
+    lp: Lp
+
+
 def _on_face(
     data: PlanData,
     b2: Built,
     handle: Handle,
     face: Lp,
     wanted: list[tuple[str, float, int]],
-) -> dict:
+) -> _Step2:
     """Solve step 2 over ``wanted``: the extensive form with the baseline copy on ``face``
     (the single model's optimal face, in HiGHS's order)."""
     ext = extensive_form(replace(data, risk_weight=0.0), b2, [(BASELINE, 0.0, 0), *wanted])
-    lower, upper = ext["lower"].copy(), ext["upper"].copy()
-    rl, ru = ext["row_lower"].copy(), ext["row_upper"].copy()
+    lower, upper = ext.lower.copy(), ext.upper.copy()
+    rl, ru = ext.row_lower.copy(), ext.row_upper.copy()
     for f, pos in handle.col.items():
         ok = pos >= 0
-        sc = ext["col"][f][ok]
+        sc = ext.col[f][ok]
         lower[sc], upper[sc] = face.lower[pos[ok]], face.upper[pos[ok]]
     offset = 0
     for f, rb in b2.row_blocks.items():
@@ -195,10 +207,8 @@ def _on_face(
             sr = offset + np.flatnonzero(ok)
             rl[sr], ru[sr] = face.row_lower[pos[ok]], face.row_upper[pos[ok]]
         offset += rb.n
-    h2 = pass_lp(ext["objective"], lower, upper, rl, ru, ext["a"], data.time_limit_s)
-    ext["_h"], ext["_r"] = h2, run_lp(h2)
-    ext["_lp"] = Lp(ext["objective"], lower, upper, rl, ru, ext["a"])
-    return ext
+    h2 = pass_lp(ext.objective, lower, upper, rl, ru, ext.a, data.time_limit_s)
+    return _Step2(ext, h2, run_lp(h2), Lp(ext.objective, lower, upper, rl, ru, ext.a))
 
 
 def sentence(choice: Choice, currency: str) -> str | None:

@@ -8,7 +8,7 @@ and highlighting of what a planner must see: binding caps, shortfalls, stock bel
 
 Written with XlsxWriter in constant-memory mode (rows streamed to disk in order): at the large
 benchmark's ~70,000 plan rows it takes well under half of openpyxl's time (see README); the big
-tables' rows go through :mod:`model.sheetrows`, the same XML at a tenth of the cost. Written
+tables' rows go through :mod:`model.excel.sheetrows`, the same XML at a tenth of the cost. Written
 atomically: to a temporary file in the target folder, then renamed into place, so a plan is
 there whole or not at all; never over the input workbook.
 """
@@ -29,10 +29,10 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from model.data import PlanData
-from model.overview import Overview, build_overview
-from model.results import COST_ROWS, Plan
-from model.sheetrows import write_rows
+from model.excel.sheetrows import write_rows
+from model.input.data import PlanData
+from model.plan.overview import Overview, build_overview
+from model.plan.results import COST_ROWS, Plan
 
 BLUE = "#1F4E78"
 TONNES = "#,##0.0"
@@ -732,11 +732,11 @@ def _target(path: str | os.PathLike[str], data: PlanData) -> Path:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot make the folder {out.parent}: {_why(exc)}") from None
+        raise OutputError(f"cannot make the folder {out.parent}: {why_not_written(exc)}") from None
     return out
 
 
-def _why(exc: BaseException) -> str:
+def why_not_written(exc: BaseException) -> str:
     """A failed write in a planner's words."""
     err = getattr(exc, "errno", None)
     if err is None and exc.__context__ is not None:  # XlsxWriter wraps the OSError
@@ -766,7 +766,7 @@ def _atomic(out: Path, currency: str, fill: Any) -> Path:
                 wb.fileclosed = True  # a failed close must not be retried at garbage collection
             os.replace(tmp, out)
     except (OSError, FileCreateError) as exc:
-        raise OutputError(f"{out}: {_why(exc)}") from None
+        raise OutputError(f"{out}: {why_not_written(exc)}") from None
     finally:
         if tmp.exists():
             tmp.unlink()

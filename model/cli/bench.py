@@ -32,8 +32,31 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from model.solve import SIMPLEX_DUAL_PAMI, SIMPLEX_DUAL_SERIAL, SOLVER_THREADS, strategy
+from model.cli.commands import hedge_preface
+from model.excel.report import write_plan
+from model.input.template import write_input_workbook
+from model.input.validate import load, validate
+from model.input.workbook import read_workbook
+from model.lp.formulation import build_model
+from model.lp.highs import (
+    OPTIMAL,
+    SIMPLEX_DUAL_PAMI,
+    SIMPLEX_DUAL_SERIAL,
+    SOLVER_THREADS,
+    hand_over,
+    release_memory,
+    run,
+    strategy,
+)
+from model.lp.scenarios import factors
+from model.plan.marginals import ranging_wanted
+from model.studies.baseline import choose_plan, extract_plan, plan_problems
+from model.studies.extensive import extensive_form
+from model.studies.frontier import CAP, Sweep, dask_client, evaluate, frontier_data
+from model.studies.hedge import hedge_data, scenario_set
+from model.studies.stress import stress_data
 
 SIZES: dict[str, dict[str, int]] = {
     "small": {
@@ -276,7 +299,6 @@ def hedge_scenarios(periods: list[str], sectors: list[str], n: int) -> list[dict
 
 
 def write_synthetic(size: str, path: str, hedge: int = 0) -> None:
-    from model.template import write_input_workbook
 
     write_input_workbook(path, synthetic_rows(size, hedge=hedge), force=True)
 
@@ -303,32 +325,9 @@ def _highs_alone(
 
     Memory is the child's VmHWM: ``ru_maxrss`` of a child keeps the parent's size from before
     ``exec``, which would charge our memory to HiGHS."""
-    code = (
-        "import json,resource,sys,time,numpy as np,highspy\n"
-        "z=np.load(sys.argv[1])\n"
-        "lp=highspy.HighsLp();lp.num_col_=int(z['n_col']);lp.num_row_=int(z['n_row'])\n"
-        "lp.col_cost_=z['cost'];lp.col_lower_=z['lo'];lp.col_upper_=z['hi']\n"
-        "lp.row_lower_=z['rlo'];lp.row_upper_=z['rhi']\n"
-        "lp.a_matrix_.format_=highspy.MatrixFormat.kColwise\n"
-        "lp.a_matrix_.start_=z['start'];lp.a_matrix_.index_=z['index'];"
-        "lp.a_matrix_.value_=z['value']\n"
-        "del z\n"
-        "h=highspy.Highs();h.setOptionValue('output_flag',False)\n"
-        f"h.setOptionValue('simplex_strategy',{int(strategy)})\n"
-        f"h.setOptionValue('threads',{int(threads)})\n"
-        + (f"h.setOptionValue('time_limit',{float(time_limit)})\n" if time_limit else "")
-        + "h.passModel(lp);del lp\n"
-        "t=time.perf_counter();h.run();s=time.perf_counter()-t\n"
-        "r=[int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')][0]"
-        "/1024\n"
-        "print(json.dumps({'highs_alone_s':s,'highs_alone_rss_mb':r,"
-        "'objective':h.getInfo().objective_function_value,"
-        "'iterations':h.getInfo().simplex_iteration_count,"
-        "'status':h.modelStatusToString(h.getModelStatus())}))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(lp_file)], capture_output=True, text=True, check=True
-    )
+    args = [str(lp_file), str(int(strategy)), str(int(threads))]
+    args += [str(float(time_limit))] if time_limit else []
+    out = _child("alone", *args)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -350,18 +349,21 @@ def kept_input(plan: Path) -> Path:
 def _write_input(size: str, book: Path, hedge: int = 0) -> None:
     """The synthetic input, written by a child process so that making it does not count in
     our memory."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from model.bench import write_synthetic; "
-            "write_synthetic(sys.argv[1], sys.argv[2], int(sys.argv[3]))",
-            size,
-            str(book),
-            str(hedge),
-        ],
+    _child("synthetic", size, str(book), str(hedge))
+
+
+# The repository's root: the child imports this checkout's model package.
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _child(kind: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m model.cli.bench_child KIND ARGS`` in a fresh process (see that module)."""
+    return subprocess.run(
+        [sys.executable, "-m", "model.cli.bench_child", kind, *args],
+        capture_output=True,
+        text=True,
         check=True,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=_ROOT,
     )
 
 
@@ -369,15 +371,6 @@ def run_hedge_bench(size: str, n: int, keep: str | None = None) -> dict[str, Any
     """Time ``ree-plan hedge`` stage by stage on a synthetic workbook with ``n`` weighted
     scenarios; HiGHS's own time is the extensive form's two passes plus the single model's
     baseline, stress and foresight solves; the rest is overhead."""
-    import pandas as pd
-
-    from model.commands import _hedge_preface
-    from model.formulation import build_model
-    from model.hedge import extensive_form, hedge_data, scenario_set
-    from model.report import write_plan
-    from model.scenarios import factors
-    from model.validate import validate
-    from model.workbook import read_workbook
 
     tmp = Path(tempfile.mkdtemp(prefix="ree-bench-"))
     book = tmp / f"bench-{size}-hedge{n}.xlsx"
@@ -402,7 +395,7 @@ def run_hedge_bench(size: str, n: int, keep: str | None = None) -> dict[str, Any
         "Hedge purchases": res.purchases,
         "Hedge stock": res.stock,
     }
-    write_plan(out, res.plan, data, sheets, _hedge_preface(data, res))
+    write_plan(out, res.plan, data, sheets, hedge_preface(data, res))
     timings["write_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - t_start
     rss = peak_rss_mb()
@@ -413,17 +406,17 @@ def run_hedge_bench(size: str, n: int, keep: str | None = None) -> dict[str, Any
     # The extensive form's first pass again, for HiGHS alone in a fresh process.
     b = build_model(data, factors(data, None))
     ext = extensive_form(data, b, scenario_set(data))
-    a = ext["a"]
+    a = ext.a
     lp_file = tmp / "lp.npz"
     np.savez(
         lp_file,
         n_col=a.shape[1],
         n_row=a.shape[0],
-        cost=ext["objective"],
-        lo=np.where(np.isinf(ext["lower"]), -1e30, ext["lower"]),
-        hi=np.where(np.isinf(ext["upper"]), 1e30, ext["upper"]),
-        rlo=np.where(np.isinf(ext["row_lower"]), -1e30, ext["row_lower"]),
-        rhi=np.where(np.isinf(ext["row_upper"]), 1e30, ext["row_upper"]),
+        cost=ext.objective,
+        lo=np.where(np.isinf(ext.lower), -1e30, ext.lower),
+        hi=np.where(np.isinf(ext.upper), 1e30, ext.upper),
+        rlo=np.where(np.isinf(ext.row_lower), -1e30, ext.row_lower),
+        rhi=np.where(np.isinf(ext.row_upper), 1e30, ext.row_upper),
         start=a.indptr,
         index=a.indices,
         value=a.data,
@@ -462,10 +455,6 @@ STRATEGIES = {  # name -> (HiGHS simplex_strategy, threads)
 
 def _lp_file(size: str, tmp: Path) -> Path:
     """The baseline LP of the synthetic workbook of ``size``, as HiGHS's matrices in a file."""
-    from model.formulation import build_model
-    from model.scenarios import factors
-    from model.solve import hand_over
-    from model.validate import load
 
     book = tmp / f"bench-{size}.xlsx"
     _write_input(size, book)
@@ -540,42 +529,9 @@ def run_strategy_bench(
     return {"strategies": rows}
 
 
-_ROUTE_CHILD = """
-import json, sys, time
-book = sys.argv[1]
-from model.formulation import build_model
-from model.scenarios import factors
-from model.solve import _run_highs, hand_over
-from model.validate import load
-data = load(book)
-f = factors(data, None)
-out = {}
-t = time.perf_counter(); b = build_model(data, f); out["build_s"] = time.perf_counter() - t
-out["variables"] = b.n_variables
-t = time.perf_counter(); h = hand_over(b).highs; out["direct_hand_over_s"] = time.perf_counter() - t
-out["highs_s"] = _run_highs(h)
-del h, b
-t = time.perf_counter()
-import pyomo.environ
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
-from model import algebra
-out["pyomo_import_s"] = time.perf_counter() - t
-b = build_model(data, f, route="pyomo")
-t = time.perf_counter(); algebra.to_pyomo(b); out["declare_s"] = time.perf_counter() - t
-t = time.perf_counter()
-LinearStandardFormCompiler().write(b.m, mixed_form=True, set_sense=None)
-out["compile_s"] = time.perf_counter() - t
-t = time.perf_counter()
-from pyomo.contrib.appsi.solvers.highs import Highs as Appsi
-opt = Appsi(); opt.set_instance(b.m)
-out["appsi_set_instance_s"] = time.perf_counter() - t
-print(json.dumps(out))
-"""
-
-
 def run_route_bench(sizes: list[str]) -> dict[str, Any]:
     """The Pyomo route's cost against HiGHS's time, per size, each in a fresh process (Pyomo's
-    import counts): import, declare (model.algebra), compile (Pyomo's
+    import counts): import, declare (model.lp.algebra), compile (Pyomo's
     LinearStandardFormCompiler; or appsi_highs's set_instance instead), against the direct
     route's hand-over and HiGHS's own solve. ``pyomo_added_s`` = import + declare + compile;
     the rule of ``Model route`` = Auto: the Pyomo route where that is at most 3 s or 25 % of
@@ -586,14 +542,7 @@ def run_route_bench(sizes: list[str]) -> dict[str, Any]:
         for size in sizes:
             book = tmp / f"bench-{size}.xlsx"
             _write_input(size, book)
-            out = subprocess.run(
-                [sys.executable, "-c", _ROUTE_CHILD, str(book)],
-                capture_output=True,
-                text=True,
-                check=True,
-                cwd=Path(__file__).resolve().parents[1],
-            )
-            r = json.loads(out.stdout.strip().splitlines()[-1])
+            r = json.loads(_child("route", str(book)).stdout.strip().splitlines()[-1])
             added = r["pyomo_import_s"] + r["declare_s"] + r["compile_s"]
             allowed = max(3.0, 0.25 * r["highs_s"])
             rows.append(
@@ -615,8 +564,6 @@ def run_frontier_bench(size: str, workers: int = 0) -> dict[str, Any]:
     over 100, 80, 65, 50, 40 %, each point with its stress test of the two scenarios. Serial
     (one model, warm re-solves) against each point solved cold on its own, and, with
     ``workers``, against a Dask LocalCluster of that many processes (its start included)."""
-    from model.frontier import CAP, Sweep, dask_client, evaluate, frontier_data
-    from model.validate import load
 
     tmp = Path(tempfile.mkdtemp(prefix="ree-bench-"))
     book = tmp / f"bench-{size}.xlsx"
@@ -676,14 +623,6 @@ def run_frontier_bench(size: str, workers: int = 0) -> dict[str, Any]:
 def run_bench(size: str, keep: str | None = None, ranging: str = "Auto") -> dict[str, Any]:
     """Time each stage of a real solve on a synthetic workbook (with the 'Sensitivity
     ranging' setting ``ranging``); return the figures."""
-    from model.formulation import build_model
-    from model.marginals import ranging_wanted
-    from model.report import write_plan
-    from model.run import choose_plan, extract_plan, plan_problems
-    from model.scenarios import factors
-    from model.solve import OPTIMAL, hand_over, release_memory, run
-    from model.validate import validate
-    from model.workbook import read_workbook
 
     tmp = Path(tempfile.mkdtemp(prefix="ree-bench-"))
     book = tmp / f"bench-{size}.xlsx"
@@ -729,7 +668,6 @@ def run_bench(size: str, keep: str | None = None, ranging: str = "Auto") -> dict
     n_var, n_con, nnz = _save_lp(h.getLp(), lp_file)
     alone = _highs_alone(lp_file, *strategy(n_var))  # the options ree-plan's own solve used
     # Stress: one cold re-solve vs the warm per-scenario re-solve on the same instance.
-    from model.run import stress_data
 
     t0 = time.perf_counter()
     stressed = stress_data(data)

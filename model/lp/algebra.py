@@ -4,7 +4,7 @@
 tuples that exist: an offer in the periods it is available, a sector for a material it
 demands, a stock lot from the period it can first be filled), ``Param`` s holding the
 scenario's numbers, ``Var`` s, one ``Constraint`` rule per family written as the sum it states,
-and the objective. Notation as in :mod:`model.data`:
+and the objective. Notation as in :mod:`model.input.data`:
 
 ====================  =======================================  =========================
 Pyomo                 DESIGN §2                                index
@@ -21,15 +21,15 @@ Pyomo                 DESIGN §2                                index
 
 ``Buy`` is the one reformulation: capacity (§2.2) and minimum purchase (§2.3) are its bounds,
 and ``Define_Buy`` ties it to deliveries and stocking. The scenario (capacity, price and demand
-factors, released floors) arrives in the ``Param`` values (:func:`model.formulation.numbers`);
+factors, released floors) arrives in the ``Param`` values (:func:`model.lp.formulation.numbers`);
 each row of the Initial stock sheet is a lot L of ``STOCK`` with its tonnes as its opening
 stock and its origin in ``origin``; each Demand row carries its own shortfall penalty.
 
 This model is written from DESIGN, not derived from the sparse blocks of
-:mod:`model.formulation` that the direct route hands to HiGHS: ``tests/test_routes.py``
+:mod:`model.lp.formulation` that the direct route hands to HiGHS: ``tests/test_routes.py``
 compares the two entry by entry, so each checks the other. :func:`compile_lp` compiles it
 with Pyomo's ``LinearStandardFormCompiler`` for HiGHS. Pyomo is imported here only, and this
-module only when the Pyomo route is taken (:mod:`model.route`).
+module only when the Pyomo route is taken (:mod:`model.lp.route`).
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ from pyomo.core.base import (  # the modelling parts only: a third of pyomo.envi
 from pyomo.core.base.set import NonNegativeReals
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from model.data import KG_PER_T
-from model.formulation import Built, _tuples, lot_origins
+from model.input.data import KG_PER_T
+from model.lp.formulation import Built, index_tuples, lot_origins
 
 _BASIS = {"Mine country": "mine", "Refine country": "refine", "Supplier": "supplier"}
 
@@ -74,18 +74,18 @@ def declare(b: Built) -> ConcreteModel:
     def ordered(keys: list[Any], dimen: int) -> Set:
         return Set(initialize=keys, dimen=dimen, ordered=True)
 
-    m.BUY = ordered(_tuples(idx.buy, ["o", "t"]), 2)
-    m.DELIVER = ordered(_tuples(idx.deliver, ["o", "k", "t"]), 3)
-    m.TO_STOCK = ordered(_tuples(idx.to_stock, ["o", "t"]), 2)
-    m.STOCK = ordered(_tuples(idx.stock, ["L", "t"]), 2)
-    m.DRAW = ordered(_tuples(idx.draw, ["L", "k", "t"]), 3)
-    m.DEMAND = ordered(_tuples(idx.demand, ["material", "sector", "t"]), 3)
-    m.AVOID = ordered(_tuples(idx.avoid, ["material", "sector", "t"]), 3)
-    m.SHORT = ordered(_tuples(idx.shortfall, ["material", "sector", "t"]), 3)
-    m.FLOOR = ordered(_tuples(idx.floor, ["material", "t"]), 2)
-    m.BELOW = ordered(_tuples(idx.below, ["material", "t"]), 2)
-    m.CEILING = ordered(_tuples(idx.ceiling, ["material", "t"]), 2)
-    m.MAX_DRAW = ordered(_tuples(idx.max_draw, ["material", "t"]), 2)
+    m.BUY = ordered(index_tuples(idx.buy, ["o", "t"]), 2)
+    m.DELIVER = ordered(index_tuples(idx.deliver, ["o", "k", "t"]), 3)
+    m.TO_STOCK = ordered(index_tuples(idx.to_stock, ["o", "t"]), 2)
+    m.STOCK = ordered(index_tuples(idx.stock, ["L", "t"]), 2)
+    m.DRAW = ordered(index_tuples(idx.draw, ["L", "k", "t"]), 3)
+    m.DEMAND = ordered(index_tuples(idx.demand, ["material", "sector", "t"]), 3)
+    m.AVOID = ordered(index_tuples(idx.avoid, ["material", "sector", "t"]), 3)
+    m.SHORT = ordered(index_tuples(idx.shortfall, ["material", "sector", "t"]), 3)
+    m.FLOOR = ordered(index_tuples(idx.floor, ["material", "t"]), 2)
+    m.BELOW = ordered(index_tuples(idx.below, ["material", "t"]), 2)
+    m.CEILING = ordered(index_tuples(idx.ceiling, ["material", "t"]), 2)
+    m.MAX_DRAW = ordered(index_tuples(idx.max_draw, ["material", "t"]), 2)
     m.CAPS = ordered(list(range(len(idx.caps))), 1)
     m.BUDGET_T = ordered(list(idx.budget_periods), 1)
 
@@ -226,7 +226,7 @@ def declare(b: Built) -> ConcreteModel:
     return m
 
 
-# Each family of the direct route (model.formulation) and its Pyomo component.
+# Each family of the direct route (model.lp.formulation) and its Pyomo component.
 VARS = {
     "buy": "Buy",
     "deliver": "Deliver",
@@ -272,7 +272,7 @@ def to_pyomo(b: Built) -> ConcreteModel:
 def compile_lp(b: Built) -> tuple[Any, ...]:
     """Declare ``b``'s model in Pyomo and compile it with Pyomo's standard-form compiler:
     (col, row, cost, offset, lower, upper, row_lower, row_upper, a), the arrays
-    :func:`model.solve.hand_over` passes to HiGHS; col/row map each family's positions."""
+    :func:`model.lp.highs.hand_over` passes to HiGHS; col/row map each family's positions."""
     to_pyomo(b)
     info = LinearStandardFormCompiler().write(b.m, mixed_form=True, set_sense=None)
     columns = info.columns

@@ -8,27 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.formulation import Built
+from model.lp.families import keys_of
+from model.lp.formulation import Built
 
 
 def row_keys(b: Built, family: str) -> list[Any]:
-    idx = b.idx
-    table = {
-        "demand": (idx.demand, ["material", "sector", "t"]),
-        "buy": (idx.buy, ["o", "t"]),
-        "stock": (idx.stock, ["L", "t"]),
-        "floor": (idx.floor, ["material", "t"]),
-        "ceiling": (idx.ceiling, ["material", "t"]),
-        "max_draw": (idx.max_draw, ["material", "t"]),
-    }
-    if family in table:
-        df, cols = table[family]
-        return list(zip(*(df[c].tolist() for c in cols), strict=True))
-    if family == "caps":
-        return list(range(len(idx.caps)))
-    if family == "budget":
-        return list(idx.budget_periods)
-    raise KeyError(family)
+    """The members of a constraint family of ``b``, in row order (:mod:`model.lp.families`)."""
+    return keys_of(b.idx, family)
 
 
 def _offer(b: Built, o: int) -> str:

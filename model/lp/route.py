@@ -1,5 +1,5 @@
-"""Which route the LP takes to HiGHS: the algebraic Pyomo model (:mod:`model.algebra`) or the
-sparse blocks directly (:mod:`model.formulation`). Both give HiGHS the same LP.
+"""Which route the LP takes to HiGHS: the algebraic Pyomo model (:mod:`model.lp.algebra`) or the
+sparse blocks directly (:mod:`model.lp.formulation`). Both give HiGHS the same LP.
 
 The ``Model route`` setting: ``Pyomo``, ``Direct``, or ``Auto`` (the default): the Pyomo route
 wherever it adds at most 3 s or 25 % of HiGHS's own solve, whichever is larger, which on the
@@ -9,9 +9,9 @@ the direct route above.
 
 from __future__ import annotations
 
-from model.data import PlanData
-from model.formulation import Built, Indexes, build_model
-from model.scenarios import Factors
+from model.input.data import PlanData
+from model.lp.formulation import Built, Indexes, build_model
+from model.lp.scenarios import Factors
 
 # 'Auto' takes the Pyomo route up to this many variables. Measured (`ree-plan bench --routes`,
 # README): the Pyomo route adds import + declare + compile = 1.7 s at 1,782 variables (HiGHS

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from model.console import (
+from model.cli.console import (
     EXIT_ERROR,
     EXIT_INPUT,
     EXIT_OK,
@@ -22,7 +22,7 @@ from model.console import (
     print_issues,
     print_json,
 )
-from model.issues import InputError
+from model.input.issues import InputError
 
 EXITS = (
     "Exit codes: 0 plan written, 2 bad input (every problem listed, Sheet!Cell), 3 infeasible "
@@ -31,7 +31,7 @@ EXITS = (
 )
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ree-plan",
         description="Rare earth sourcing optimizer. Plans go to outputs/ unless -o says "
@@ -175,7 +175,7 @@ def _stop_on_signal(signum: int, frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     if threading.current_thread() is not threading.main_thread():  # signals are main-only
         return _main(args)
     previous = {sig: signal.signal(sig, _stop_on_signal) for sig in (signal.SIGTERM, signal.SIGHUP)}
@@ -203,19 +203,19 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "template":
             return _template(args)
         if args.command == "solve":
-            from model.commands import run_solve
+            from model.cli.commands import run_solve
 
             return run_solve(args)
         if args.command == "stress":
-            from model.commands import run_stress
+            from model.cli.commands import run_stress
 
             return run_stress(args)
         if args.command == "hedge":
-            from model.commands import run_hedge
+            from model.cli.commands import run_hedge
 
             return run_hedge(args)
         if args.command == "frontier":
-            from model.commands import run_frontier
+            from model.cli.commands import run_frontier
 
             return run_frontier(args)
         if args.command == "bench":
@@ -252,7 +252,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from model.validate import load
+    from model.input.validate import load
 
     data = load(args.book)
     print_issues(data.warnings)
@@ -300,9 +300,9 @@ def template_rows(settings: list[str]) -> dict[str, list[dict[str, Any]]]:
 
 
 def _template(args: argparse.Namespace) -> int:
-    from model.report import _why
-    from model.template import write_input_workbook
-    from model.validate import SETTINGS
+    from model.excel.report import why_not_written
+    from model.input.template import write_input_workbook
+    from model.input.validate import SETTINGS
 
     try:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -320,27 +320,27 @@ def _template(args: argparse.Namespace) -> int:
         print(f"{args.out} exists; use --force to overwrite it", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:
-        print(f"ree-plan: cannot write {args.out}: {_why(exc)}", file=sys.stderr)
+        print(f"ree-plan: cannot write {args.out}: {why_not_written(exc)}", file=sys.stderr)
         return EXIT_ERROR
     print(f"template written to {args.out}")
     return EXIT_OK
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from model.bench import run_bench, run_hedge_bench
+    from model.cli.bench import run_bench, run_hedge_bench
 
     if not (args.strategies or args.routes):
         args.size = args.size or "small"
     if args.routes:
-        from model.bench import run_route_bench
+        from model.cli.bench import run_route_bench
 
         result = run_route_bench([args.size] if args.size else ["small", "medium", "large"])
     elif args.strategies:
-        from model.bench import run_strategy_bench
+        from model.cli.bench import run_strategy_bench
 
         result = run_strategy_bench([args.size] if args.size else ["small", "medium", "large"])
     elif args.frontier:
-        from model.bench import run_frontier_bench
+        from model.cli.bench import run_frontier_bench
 
         result = run_frontier_bench(args.size, args.workers)
     elif args.hedge:

@@ -1,7 +1,6 @@
 """The commands ``solve``, ``stress``, ``hedge`` and ``frontier``: read the workbook, run the
-stage (:mod:`model.run`, :mod:`model.hedge`, :mod:`model.frontier`), write the workbook, and
-say what happened on the terminal or as JSON. The command line (:mod:`model.cli`) calls these;
-the stages never import them."""
+study (:mod:`model.studies`), write the workbook, and say what happened on the terminal or as
+JSON. The command line (:mod:`model.cli.main`) calls these; the studies never import them."""
 
 from __future__ import annotations
 
@@ -15,8 +14,7 @@ import numpy as np
 import pandas as pd
 
 from model import progress
-from model.check import PlanCheckError
-from model.console import (
+from model.cli.console import (
     EXIT_ERROR,
     EXIT_INFEASIBLE,
     EXIT_INPUT,
@@ -27,14 +25,26 @@ from model.console import (
     print_issues,
     print_json,
 )
-from model.data import PlanData
-from model.report import OVERVIEW_ROWS, OutputError, Preface, write_plan
-from model.run import Outcome, solve_data, stress_data
-from model.solve import (
+from model.excel.report import OVERVIEW_ROWS, OutputError, Preface, write_frontier, write_plan
+from model.input.data import PlanData
+from model.input.validate import load
+from model.lp.highs import (
     INFEASIBLE,
     OPTIMAL,
 )
-from model.validate import load
+from model.plan.check import PlanCheckError
+from model.studies.baseline import Outcome, solve_data
+from model.studies.frontier import (
+    CAP,
+    COVER,
+    Sweep,
+    dask_client,
+    frontier_data,
+    parse_values,
+    summary_sentence,
+)
+from model.studies.hedge import hedge_data
+from model.studies.stress import stress_data
 
 
 def _report_failure(outcome: Outcome, args: argparse.Namespace, data: PlanData) -> int:
@@ -285,7 +295,7 @@ def _stress_preface(data: PlanData, result: Any, stress: pd.DataFrame) -> Prefac
     return Preface("Stress test: what each shock costs, and what to do", lines, blocks)
 
 
-def _hedge_preface(data: PlanData, result: Any) -> Preface:
+def hedge_preface(data: PlanData, result: Any) -> Preface:
     """The hedge's Overview opening: what to do now, and the price and value of hedging."""
     cur = data.currency
     s = result.summary
@@ -358,7 +368,6 @@ def _hedge_preface(data: PlanData, result: Any) -> Preface:
 
 
 def run_hedge(args: argparse.Namespace) -> int:
-    from model.hedge import hedge_data
 
     data = _load(args)
     try:
@@ -378,7 +387,7 @@ def run_hedge(args: argparse.Namespace) -> int:
     }
     try:
         progress.say(f"writing {out}")
-        write_plan(out, result.plan, data, sheets, _hedge_preface(data, result))
+        write_plan(out, result.plan, data, sheets, hedge_preface(data, result))
     except (OutputError, OSError) as exc:
         print(f"ree-plan: cannot write the plan: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -418,8 +427,6 @@ def run_hedge(args: argparse.Namespace) -> int:
 
 
 def run_frontier(args: argparse.Namespace) -> int:
-    from model.frontier import CAP, COVER, Sweep, frontier_data, parse_values, summary_sentence
-    from model.report import write_frontier
 
     if bool(args.cap) == bool(args.cover):
         print(
@@ -445,8 +452,6 @@ def run_frontier(args: argparse.Namespace) -> int:
     data = _load(args)
     client = cluster = None
     if args.workers or args.scheduler:
-        from model.frontier import dask_client
-
         try:
             client, cluster = dask_client(args.workers, args.scheduler)
         except (RuntimeError, OSError) as exc:  # Dask missing, or no scheduler there

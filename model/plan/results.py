@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.data import KG_PER_T, PlanData
-from model.formulation import Indexes, Numbers
+from model.input.data import KG_PER_T, PlanData
+from model.lp.formulation import Indexes, Numbers
 
 TOL = 1e-6  # tonnes: below this a value is noise from the solver
 STOCKPILE, ALTERNATIVES, SHORTFALL = "Stockpile", "Alternatives", "Shortfall"
@@ -80,7 +80,7 @@ def _clean(v: np.ndarray) -> np.ndarray:
 
 def lot_source(data: PlanData, lot: int) -> str:
     """The Allocation 'Source' of a draw from lot ``lot`` (numbered as in
-    :func:`model.formulation.lot_origins`)."""
+    :func:`model.lp.formulation.lot_origins`)."""
     n_offers, n_mats = len(data.offers), len(data.materials)
     if lot < n_offers:
         return f"{STOCKPILE} ({data.offers.at[lot, 'supplier']})"

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from model.data import PlanData
-from model.results import COST_ROWS, PENALTY_ROWS, Plan, penalties
-from model.results import bought as all_bought
+from model.input.data import PlanData
+from model.plan.results import COST_ROWS, PENALTY_ROWS, Plan, penalties
+from model.plan.results import bought as all_bought
 
 # Periods the Overview shows one by one (what to buy now, cover); later ones are summed or left
 # to their sheets, so a long horizon still prints legibly on one page wide.

@@ -3,7 +3,7 @@
 This is the only module that opens an input workbook. It does the per-cell work: find each
 sheet and header, convert every cell to its declared type (numbers, percentages typed as 60 or
 60 %, period labels Excel stored as dates, yes/no), fill defaults, skip blank rows, and record
-every problem with its ``Sheet!Cell``. Cross-sheet checks live in :mod:`model.validate`.
+every problem with its ``Sheet!Cell``. Cross-sheet checks live in :mod:`model.input.validate`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import openpyxl
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from model.issues import WARNING, Issue
+from model.input.issues import WARNING, InputError, Issue
 
 _THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
 # A number typed as text is read only where its reading is certain (DESIGN §1): plain digits
@@ -483,10 +483,8 @@ def _file_problem(path: str) -> str | None:
 def read_workbook(path: str | os.PathLike[str]) -> RawBook:
     """Read every sheet of DESIGN §1 from ``path``; problems are collected, never raised.
 
-    Raises :class:`model.issues.InputError` only when the file cannot be opened at all.
+    Raises :class:`model.input.issues.InputError` only when the file cannot be opened at all.
     """
-    from model.issues import InputError
-
     path = os.fspath(path)
     problem = _file_problem(path)
     if problem:

@@ -1,13 +1,13 @@
 """The linear program of DESIGN §2 as sparse matrices, one block per family: the direct route
 to HiGHS. (The same LP in Pyomo's algebra, for reading and for the Pyomo route, is
-:mod:`model.algebra`; ``tests/test_routes.py`` checks they agree entry by entry.)
+:mod:`model.lp.algebra`; ``tests/test_routes.py`` checks they agree entry by entry.)
 
 ``build_model(data, factors)`` derives the sparse index tables from the data (only tuples that
 exist: an offer in the periods it is available, a sector for a material it demands, a stock lot
 from the period it can first be filled), then calls one ``add_<family>`` per constraint family in
 a fixed order. Each family's docstring states the math it builds.
 
-Notation: see :mod:`model.data`. One reformulation of DESIGN §2: ``Buy[o,t]`` is an auxiliary
+Notation: see :mod:`model.input.data`. One reformulation of DESIGN §2: ``Buy[o,t]`` is an auxiliary
 variable equal to ``sum_k x[o,k,t] + y[o,t]`` (row ``Define_Buy``). Capacity (§2.2) and minimum
 purchase (§2.3) then become bounds of ``Buy``, and caps over purchases, the budget and the
 purchase cost use one term per offer instead of one per sector: the same LP, fewer nonzeros.
@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.data import INITIAL, KG_PER_T, PlanData
-from model.scenarios import Factors
+from model.input.data import INITIAL, KG_PER_T, PlanData
+from model.lp.families import CONSTRAINT, VARIABLE
+from model.lp.scenarios import Factors
 
 _TOL = 1e-9  # a right-hand side this close to 0 is 0
 # The handling tie-breaker per tonne moved into or out of a stock lot, as a share of the
@@ -34,12 +35,12 @@ _TOL = 1e-9  # a right-hand side this close to 0 is 0
 # plan is the same whether prices are in USD or million USD per kg (DESIGN §2), and it is
 # 1/20,000 of any real cost per tonne. Smaller is slower: on the large benchmark (smallest
 # cost: holding, 200 per tonne) this share gives 0.01 per tonne and 116,463 iterations; 1e-6
-# gave 158,493 (+36 %). Costs reported exclude it (model.results).
+# gave 158,493 (+36 %). Costs reported exclude it (model.plan.results).
 MOVE_COST_SHARE = 5e-5
 # The tie-breaker is used only on models of at least this many variables: below, DESIGN §2's
 # exact later steps choose among the cheapest plans (the least-norm plan moves no tonne through
 # stock for nothing), and a tie-breaker in the cost would hide from step 2 the plans that stock
-# up at no extra cost — the very plans that survive an embargo. model.solve leaves step 3 out
+# up at no extra cost — the very plans that survive an embargo. model.lp.highs leaves step 3 out
 # from this size on.
 MOVE_COST_FROM = 60_000
 _BASIS_COLUMN = {"Mine country": "mine", "Refine country": "refine", "Supplier": "supplier"}
@@ -192,7 +193,7 @@ def index_sets(data: PlanData) -> Indexes:
     caps, cap_terms = _cap_instances(data, buy, deliver, draw, lot_origins(data))
     # The index tables stay alive while HiGHS solves: names as categories and positions as
     # 32-bit integers cut them from 91 to 56 MB at the large benchmark (the peak memory is
-    # mostly the malloc arenas, though: model.solve.one_malloc_arena).
+    # mostly the malloc arenas, though: model.lp.highs.one_malloc_arena).
     deliver, draw = _compact(deliver), _compact(draw)
     cap_terms = cap_terms.astype({"c": np.int32, "pos": np.int32})
     budget_periods = (
@@ -443,7 +444,7 @@ class Built:
     row_blocks: dict[str, RowBlock] = field(default_factory=dict)
     cost: list[tuple[str, np.ndarray]] = field(default_factory=list)  # (family, coefs)
     route: str = "direct"  # "direct" or "pyomo": how hand_over gives the LP to HiGHS
-    route_setting: str = "Direct"  # what chose it: Auto, Pyomo or Direct (model.route)
+    route_setting: str = "Direct"  # what chose it: Auto, Pyomo or Direct (model.lp.route)
     m: Any = None  # the Pyomo model (pyomo route only, made at hand-over)
     vars: dict[str, list[Any]] = field(default_factory=dict)  # family -> VarData (Pyomo)
     cons: dict[str, list[Any]] = field(default_factory=dict)  # family -> ConstraintData
@@ -461,14 +462,13 @@ def _compact(df: pd.DataFrame) -> pd.DataFrame:
     return df.astype(dict.fromkeys(text, "category")) if len(df) else df
 
 
-def _tuples(df: pd.DataFrame, cols: Sequence[str]) -> list[tuple]:
+def index_tuples(df: pd.DataFrame, cols: Sequence[str]) -> list[tuple]:
     return list(zip(*(df[c].tolist() for c in cols), strict=True))
 
 
 def _var(
     b: Built,
     family: str,
-    name: str,
     df: pd.DataFrame,
     cols: Sequence[str],
     lb: Any = 0.0,
@@ -478,7 +478,7 @@ def _var(
     n = len(df)
     lb_a = np.broadcast_to(np.asarray(lb if lb is not None else 0.0, dtype=float), (n,)).copy()
     ub_a = np.full(n, np.inf) if ub is None else np.asarray(ub, dtype=float).copy()
-    b.var_blocks[family] = VarBlock(name, df, list(cols), lb_a, ub_a)
+    b.var_blocks[family] = VarBlock(VARIABLE[family].pyomo, df, list(cols), lb_a, ub_a)
 
 
 def _side(value: Any, n: int, open_side: float) -> np.ndarray:
@@ -490,7 +490,6 @@ def _side(value: Any, n: int, open_side: float) -> np.ndarray:
 def _add_rows(
     b: Built,
     family: str,
-    name: str,
     n: int,
     parts: list[tuple[np.ndarray, str, np.ndarray, np.ndarray]],
     lo: Any,
@@ -507,7 +506,9 @@ def _add_rows(
         )
         for r, f, p, c in parts
     ]
-    block = RowBlock(name, n, parts, _side(lo, n, -np.inf), _side(hi, n, np.inf), keys)
+    block = RowBlock(
+        CONSTRAINT[family].pyomo, n, parts, _side(lo, n, -np.inf), _side(hi, n, np.inf), keys
+    )
     b.row_blocks[family] = block
     # A row no variable enters is either always true or infeasible before any solve.
     counts = np.zeros(n, dtype=np.int64)
@@ -521,7 +522,7 @@ def _add_rows(
 
 
 def _table_keys(df: pd.DataFrame, cols: Sequence[str]) -> Callable[[], list[Any]]:
-    return lambda: _tuples(df, cols)
+    return lambda: index_tuples(df, cols)
 
 
 def build_model(
@@ -530,8 +531,8 @@ def build_model(
     """Build the §2 model: variables, then each constraint family, then the objective.
 
     The families are sparse matrices: the direct route gives them to HiGHS. On the ``pyomo``
-    route (:mod:`model.route`) they are the map from each family to its positions, and HiGHS
-    gets the algebraic model of :mod:`model.algebra`, compiled by Pyomo.
+    route (:mod:`model.lp.route`) they are the map from each family to its positions, and HiGHS
+    gets the algebraic model of :mod:`model.lp.algebra`, compiled by Pyomo.
     """
     idx = idx or index_sets(data)
     num = numbers(data, idx, f)
@@ -554,14 +555,14 @@ def add_variables(b: Built) -> None:
     ``Avoid[m,k,t]`` (a <= Max share/100 * D, §2.6), ``Shortfall[m,k,t]`` (u),
     ``BelowFloor[m,t]`` (b)."""
     idx, num = b.idx, b.num
-    _var(b, "buy", "Buy", idx.buy, ["o", "t"], lb=num.buy_lb, ub=num.buy_ub)
-    _var(b, "deliver", "Deliver", idx.deliver, ["o", "k", "t"])
-    _var(b, "to_stock", "ToStock", idx.to_stock, ["o", "t"])
-    _var(b, "stock", "Stock", idx.stock, ["L", "t"])
-    _var(b, "draw", "Draw", idx.draw, ["L", "k", "t"])
-    _var(b, "avoid", "Avoid", idx.avoid, ["material", "sector", "t"], ub=num.avoid_ub)
-    _var(b, "shortfall", "Shortfall", idx.shortfall, ["material", "sector", "t"])
-    _var(b, "below", "BelowFloor", idx.below, ["material", "t"])
+    _var(b, "buy", idx.buy, ["o", "t"], lb=num.buy_lb, ub=num.buy_ub)
+    _var(b, "deliver", idx.deliver, ["o", "k", "t"])
+    _var(b, "to_stock", idx.to_stock, ["o", "t"])
+    _var(b, "stock", idx.stock, ["L", "t"])
+    _var(b, "draw", idx.draw, ["L", "k", "t"])
+    _var(b, "avoid", idx.avoid, ["material", "sector", "t"], ub=num.avoid_ub)
+    _var(b, "shortfall", idx.shortfall, ["material", "sector", "t"])
+    _var(b, "below", idx.below, ["material", "t"])
 
 
 def _all(
@@ -586,7 +587,6 @@ def add_demand(b: Built) -> None:
     _add_rows(
         b,
         "demand",
-        "Meet_Demand",
         len(idx.demand),
         parts,
         b.num.demand,
@@ -609,7 +609,7 @@ def add_purchases(b: Built) -> None:
         _all(idx.deliver, _lookup(idx.deliver, idx.buy, ["o", "t"]), "deliver", -1.0),
         _all(idx.to_stock, _lookup(idx.to_stock, idx.buy, ["o", "t"]), "to_stock", -1.0),
     ]
-    _add_rows(b, "buy", "Define_Buy", n, parts, 0.0, 0.0, _table_keys(idx.buy, ["o", "t"]))
+    _add_rows(b, "buy", n, parts, 0.0, 0.0, _table_keys(idx.buy, ["o", "t"]))
 
 
 def add_stock_balance(b: Built) -> None:
@@ -644,7 +644,7 @@ def add_stock_balance(b: Built) -> None:
         _all(idx.draw, _lookup(idx.draw, st, ["L", "t"]), "draw"),
     ]
     rhs = np.where(st["t"].to_numpy() == 0, st["L"].map(lots["initial_t"]).to_numpy(), 0.0)
-    _add_rows(b, "stock", "Stock_Balance", n, parts, rhs, rhs, _table_keys(st, ["L", "t"]))
+    _add_rows(b, "stock", n, parts, rhs, rhs, _table_keys(st, ["L", "t"]))
 
 
 def _rows_of(table: pd.DataFrame, members: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -666,10 +666,7 @@ def add_stock_limits(b: Built) -> None:
     .. math:: \\sum_L s_{Lt} \\le MaxStock_m, \\qquad \\sum_{L,k} w_{Lkt} \\le MaxDraw_m
     """
     idx = b.idx
-    for family, name, table in (
-        ("floor", "Stock_Floor", idx.floor),
-        ("ceiling", "Stock_Ceiling", idx.ceiling),
-    ):
+    for family, table in (("floor", idx.floor), ("ceiling", idx.ceiling)):
         rows, members = _rows_of(table, idx.stock)
         parts = [(rows, "stock", members, np.ones(len(rows)))]
         if family == "floor":
@@ -677,13 +674,12 @@ def add_stock_limits(b: Built) -> None:
             lo, hi = b.num.floor, None
         else:
             lo, hi = None, table["max_stock_t"].to_numpy()
-        _add_rows(b, family, name, len(table), parts, lo, hi, _table_keys(table, ["material", "t"]))
+        _add_rows(b, family, len(table), parts, lo, hi, _table_keys(table, ["material", "t"]))
     table = idx.max_draw
     rows, members = _rows_of(table, idx.draw)
     _add_rows(
         b,
         "max_draw",
-        "Max_Draw",
         len(table),
         [(rows, "draw", members, np.ones(len(rows)))],
         None,
@@ -708,7 +704,7 @@ def add_caps(b: Built) -> None:
         sel = terms[terms["family"] == family]
         parts.append((sel["c"].to_numpy(), family, sel["pos"].to_numpy(), sel["coef"].to_numpy()))
     n = len(b.idx.caps)
-    _add_rows(b, "caps", "Cap_Share", n, parts, None, 0.0, lambda: list(range(n)))
+    _add_rows(b, "caps", n, parts, None, 0.0, lambda: list(range(n)))
 
 
 def add_budget(b: Built) -> None:
@@ -725,7 +721,6 @@ def add_budget(b: Built) -> None:
     _add_rows(
         b,
         "budget",
-        "Budget",
         len(periods),
         parts,
         None,
@@ -748,7 +743,7 @@ def add_objective(b: Built) -> None:
     first for 684,000 t of the large benchmark. The tie-breaker picks the second in the same
     solve (a second, exact pass cost twice HiGHS's own time). The plan's costs exclude it.
     :math:`\\epsilon` is 0 below :data:`MOVE_COST_FROM` variables, where DESIGN §2's exact
-    steps 2 and 3 choose (:mod:`model.choose`).
+    steps 2 and 3 choose (:mod:`model.studies.choose`).
     """
     idx, data = b.idx, b.data
     holding = idx.stock["material"].map(data.materials["holding_per_kg"]).to_numpy() * KG_PER_T

@@ -23,8 +23,10 @@ import numpy as np
 from scipy import sparse
 
 from model import progress
-from model.formulation import MOVE_COST_FROM, Built, Numbers
-from model.least_norm import Lp, face_of, least_squares
+from model.lp.explain import describe_col, describe_row, row_keys
+from model.lp.families import VARIABLE, variable_table
+from model.lp.formulation import MOVE_COST_FROM, Built, Numbers
+from model.lp.least_norm import Lp, face_of, least_squares
 
 INF = highspy.kHighsInf
 IIS_FROM_LP, IIS_REDUCE = 2, 4  # bits of HiGHS's iis_strategy option
@@ -43,6 +45,7 @@ class Solution:
     explanation: list[str] = field(default_factory=list)  # infeasible: planner words
     duals: Duals | None = None  # from the cost-minimising run, when asked for
     least_norm: bool = False  # values are the least-norm plan of the optimal face (§2 step 3)
+    num: Numbers | None = None  # the scenario's numbers it was solved with
 
 
 @dataclass
@@ -72,6 +75,7 @@ class Handle:
     row: dict[str, np.ndarray]  # family -> row position per constraint (-1 = absent)
     col_lower: np.ndarray
     col_upper: np.ndarray
+    num: Numbers | None = None  # the scenario's numbers HiGHS holds now (push_numbers)
 
 
 def release_memory() -> None:
@@ -92,7 +96,7 @@ M_ARENA_MAX = -8  # glibc's mallopt parameter number
 def one_malloc_arena() -> None:
     """Let every thread of this process allocate from glibc's one main heap.
 
-    HiGHS runs in a thread of its own (:func:`_run_highs`, so that Ctrl-C reaches Python), and
+    HiGHS runs in a thread of its own (:func:`run_highs`, so that Ctrl-C reaches Python), and
     glibc gives each new thread its own arena: memory the main thread freed (the build's pandas
     temporaries) cannot serve HiGHS's, and both stay resident. Measured at the large benchmark:
     peak 743 MB with per-thread arenas, 588 MB with one (HiGHS alone in a fresh process: 509 MB).
@@ -171,11 +175,11 @@ def hand_over(b: Built, time_limit_s: float | None = None) -> Handle:
 
     Direct route: the families of ``b`` are already sparse matrices; stack them (and release
     the blocks' copy). Pyomo route (``b.route == "pyomo"``): declare the algebraic model of
-    :mod:`model.algebra` and compile it with Pyomo's ``LinearStandardFormCompiler``. Both give
+    :mod:`model.lp.algebra` and compile it with Pyomo's ``LinearStandardFormCompiler``. Both give
     HiGHS the same LP (``tests/test_routes.py``).
     """
     if b.route == "pyomo":
-        from model.algebra import compile_lp
+        from model.lp.algebra import compile_lp  # Pyomo: 1.6 s to import, only on its route
 
         lp = compile_lp(b)
         for rb in b.row_blocks.values():
@@ -262,7 +266,7 @@ def _pass(
     time_limit_s: float | None,
 ) -> Handle:
     h = pass_lp(cost, lower, upper, row_lower, row_upper, a, time_limit_s, offset)
-    return Handle(h, b, col, row, *_highs_bounds(lower, upper))
+    return Handle(h, b, col, row, *_highs_bounds(lower, upper), num=b.num)
 
 
 def _highs_bounds(lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -319,7 +323,7 @@ def pass_lp(
 _TIME_LIMIT: dict[int, float | None] = {}
 
 
-def _run_highs(h: highspy.Highs) -> float:
+def run_highs(h: highspy.Highs) -> float:
     """``h.run()`` with the time limit counted from now; return the seconds it took."""
     limit = _TIME_LIMIT.get(id(h))
     if limit is not None:
@@ -359,7 +363,7 @@ class LpResult:
 
 def run_lp(h: highspy.Highs) -> LpResult:
     """Solve (warm when the instance has a basis) and read the column values."""
-    highs_s = _run_highs(h)
+    highs_s = run_highs(h)
     status = h.getModelStatus()
     detail = h.modelStatusToString(status)
     ms = highspy.HighsModelStatus
@@ -427,7 +431,7 @@ def lp_of(h: highspy.Highs) -> Lp:
 
 # Step 3 (the least-norm plan) is not tried on LPs with this many columns or more (the handling
 # tie-breaker takes over there): the interior point would cost far more than the solve (see
-# model.least_norm; measured in the README).
+# model.lp.least_norm; measured in the README).
 LEAST_NORM_MAX_COLUMNS = MOVE_COST_FROM
 
 
@@ -449,7 +453,7 @@ def tidy_on(
     """Step 3 on an optimal ``face`` holding the point ``x``: first the least tonnes moved into
     and out of stock (the columns ``moves``: an LP, so stock is not rotated for nothing, which
     least squares alone would do to spread a flow over parallel routes), then, on that LP's
-    own optimal face, the least ``sum(weight * x**2)`` (:func:`model.least_norm.least_squares`).
+    own optimal face, the least ``sum(weight * x**2)`` (:func:`model.lp.least_norm.least_squares`).
     ``(None, why)`` when either does not solve."""
     handling = np.zeros(len(x))
     handling[moves] = 1.0
@@ -480,7 +484,7 @@ def run(handle: Handle, duals: bool = False, ranging: bool = True, tidy: bool = 
     least norm among the optimal ones (:func:`least_norm`, DESIGN §2 step 3) where it is
     found; the duals stay those of HiGHS's optimal basis."""
     h = handle.highs
-    highs_s = _run_highs(h)
+    highs_s = run_highs(h)
     status = h.getModelStatus()
     detail = h.modelStatusToString(status)
     ms = highspy.HighsModelStatus
@@ -494,7 +498,14 @@ def run(handle: Handle, duals: bool = False, ranging: bool = True, tidy: bool = 
             values = _values(handle, x)
             objective = h.getInfo().objective_function_value - _moved(handle, x)
         return Solution(
-            OPTIMAL, detail, objective, values, highs_s, duals=found, least_norm=tidied is not None
+            OPTIMAL,
+            detail,
+            objective,
+            values,
+            highs_s,
+            duals=found,
+            least_norm=tidied is not None,
+            num=handle.num,
         )
     if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
         return Solution(INFEASIBLE, detail, float("nan"), {}, highs_s, explain(handle))
@@ -571,8 +582,6 @@ def solve(
 ) -> tuple[Solution, Handle]:
     """Hand ``b`` to HiGHS and solve; a model infeasible by construction is not handed over."""
     if b.trivially_infeasible:
-        from model.explain import describe_row
-
         reasons = [describe_row(b, family, key) for family, key in b.trivially_infeasible]
         empty = Handle(new_highs(), b, {}, {}, np.zeros(0), np.zeros(0))
         return Solution(
@@ -589,8 +598,6 @@ def solve(
 
 def explain(handle: Handle) -> list[str]:
     """An irreducible infeasible subset from HiGHS, in planner words."""
-    from model.explain import describe_col, describe_row, row_keys
-
     rows, cols = iis(handle.highs)
     if not rows and not cols:
         return [
@@ -628,7 +635,7 @@ def push_numbers(handle: Handle, num: Numbers) -> None:
             r = t_row.get(t, -1)
             if col >= 0 and r >= 0:
                 h.changeCoeff(r, col, cost)
-    b.num = num
+    handle.num = num
 
 
 def _set_cols(
@@ -655,17 +662,8 @@ def _set_rows(h: highspy.Highs, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray
 def fix_before(handle: Handle, values: dict[str, np.ndarray], t0: int) -> None:
     """Fix every variable of periods before ``t0`` to ``values`` (a previous solution)."""
     h, idx = handle.highs, handle.built.idx
-    tables = {
-        "buy": idx.buy,
-        "deliver": idx.deliver,
-        "to_stock": idx.to_stock,
-        "stock": idx.stock,
-        "draw": idx.draw,
-        "avoid": idx.avoid,
-        "shortfall": idx.shortfall,
-        "below": idx.below,
-    }
-    for family, table in tables.items():
+    for family in VARIABLE:
+        table = variable_table(idx, family)
         c = handle.col[family]
         sel = (table["t"].to_numpy() < t0) & (c >= 0)
         if sel.any():

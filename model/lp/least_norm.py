@@ -1,5 +1,6 @@
 """Step 3 of DESIGN §2's choice among equally cheap plans: the plan of least Euclidean norm on
-an LP's optimal face (see :mod:`model.choose` for the three steps). Pure arrays: no HiGHS here.
+an LP's optimal face (see :mod:`model.studies.choose` for the three steps). Pure arrays: no
+HiGHS here.
 
 "The optimal face": with the duals of an optimal solve, a feasible point is optimal exactly when
 every column with a non-zero reduced cost stays at its bound and every row with a non-zero dual

@@ -15,9 +15,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from model.formulation import Built
-from model.results import cap_tonnes
-from model.solve import Duals
+from model.lp.formulation import Built, Numbers
+from model.lp.highs import Duals
+from model.plan.results import cap_tonnes
 
 SIGNIFICANT = 1e-7  # currency per unit: below this a dual is solver noise
 # 'Sensitivity ranging' = Auto asks HiGHS for ranging up to this many variables. Ranging is one
@@ -61,7 +61,7 @@ COLUMNS = [
 ]
 
 
-def extract_marginals(b: Built, duals: Duals) -> pd.DataFrame:
+def extract_marginals(b: Built, duals: Duals, num: Numbers) -> pd.DataFrame:
     """One row per capacity, minimum purchase, cap, stock floor and budget that has a value,
     and one per demand row (the marginal cost of demand)."""
     data, idx = b.data, b.idx
@@ -76,10 +76,10 @@ def extract_marginals(b: Built, duals: Duals) -> pd.DataFrame:
     lo, hi = duals.col_range["buy"]
     buy = values["buy"]
     o, t = idx.buy["o"].to_numpy(), idx.buy["t"].to_numpy()
-    at_ub = (np.abs(buy - b.num.buy_ub) <= 1e-6 * np.maximum(1.0, b.num.buy_ub)) & (d < 0)
+    at_ub = (np.abs(buy - num.buy_ub) <= 1e-6 * np.maximum(1.0, num.buy_ub)) & (d < 0)
     at_lb = (
-        (b.num.buy_lb > 0)
-        & (np.abs(buy - b.num.buy_lb) <= 1e-6 * np.maximum(1.0, b.num.buy_lb))
+        (num.buy_lb > 0)
+        & (np.abs(buy - num.buy_lb) <= 1e-6 * np.maximum(1.0, num.buy_lb))
         & (d > 0)
     )
     for mask, kind, value, unit, meaning in (

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from model.issues import Issue
+from model.input.issues import Issue
 
 INITIAL = "initial"  # the lot holding each material's Initial stock; its origin is unknown
 KG_PER_T = 1000.0
@@ -58,7 +58,7 @@ class PlanData:
     allow_shortfall: bool
     budget_per_period: float | None
     time_limit_s: float
-    # "Auto", "Yes" or "No": HiGHS's ranging of the marginal values (see model.marginals)
+    # "Auto", "Yes" or "No": HiGHS's ranging of the marginal values (see model.plan.marginals)
     ranging: str
     periods: list[str]
     days: list[float]
@@ -70,7 +70,7 @@ class PlanData:
     caps: pd.DataFrame
     scenarios: pd.DataFrame
     warnings: list[Issue] = field(default_factory=list)
-    route: str = "Auto"  # "Auto", "Pyomo" or "Direct": how the LP reaches HiGHS (model.route)
+    route: str = "Auto"  # "Auto", "Pyomo" or "Direct": how the LP reaches HiGHS (model.lp.route)
     risk_weight: float = 0.0  # w of DESIGN §5, 0..1
     risk_level: float = 0.9  # a of DESIGN §5, 0..<1
     stock_lots: pd.DataFrame = field(
