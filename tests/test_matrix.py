@@ -4,7 +4,8 @@
 A valid workbook never exits 1: a plan (0), an infeasible model explained (3), or, for
 ``hedge`` on a workbook without probabilities, the bad-input message (2). Each run's JSON
 parses, a plan is written whole (it re-opens) or not at all, and the post-solve check ran on
-every plan (a failed check exits 1). ``--matrix N`` runs N workbooks (default 10, well under a
+every plan (a failed check exits 1); ``compare`` lines the baseline plan up with every other
+plan written. ``--matrix N`` runs N workbooks (default 10, well under a
 minute); ``python -m pytest tests/test_matrix.py --matrix 200`` for a long run.
 """
 
@@ -66,5 +67,18 @@ def test_every_command(seed: int, tmp_path: Path, run_cli) -> None:
             assert not out.exists(), what
             assert "errors" in answer or answer["status"] in ("infeasible", "stopped"), what
     assert book.read_bytes() == before
+    # compare lines any two plans up: the baseline against each other plan written.
+    written = [tmp_path / f"out{i}.xlsx" for i, a in enumerate(runs) if seen[a] == 0]
+    plans = [
+        p
+        for p, a in zip(written, [a for a in runs if seen[a] == 0], strict=True)
+        if a[0] in ("solve", "stress", "hedge")
+    ]
+    for other in plans[1:]:
+        out = tmp_path / "compare.xlsx"
+        code, text, err = run_cli("compare", plans[0], other, "-o", out, "--json")
+        assert code == 0, f"seed {seed} compare {other.name}: {err}"
+        assert json.loads(text)["written"] == str(out)
+        openpyxl.load_workbook(out, read_only=True).close()
     if scenarios and seen[("solve",)] == 0:
         assert seen[("stress",)] == 0  # the baseline has a plan: stress writes its rows

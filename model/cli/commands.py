@@ -25,8 +25,16 @@ from model.cli.console import (
     print_issues,
     print_json,
 )
-from model.excel.report import OVERVIEW_ROWS, OutputError, Preface, write_frontier, write_plan
+from model.excel.report import (
+    OVERVIEW_ROWS,
+    OutputError,
+    Preface,
+    write_comparison,
+    write_frontier,
+    write_plan,
+)
 from model.input.data import PlanData
+from model.input.plan_book import read_plan_book
 from model.input.validate import load
 from model.lp.highs import (
     INFEASIBLE,
@@ -34,6 +42,7 @@ from model.lp.highs import (
 )
 from model.plan.check import PlanCheckError
 from model.studies.baseline import Outcome, solve_data
+from model.studies.compare import compare_plans
 from model.studies.frontier import (
     CAP,
     COVER,
@@ -500,3 +509,48 @@ def run_frontier(args: argparse.Namespace) -> int:
         print(f"  {r['Point']}: total cost {r['Total cost']:,.0f} {cur}")
     print(f"  {sentence}")
     return EXIT_OK
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """``ree-plan compare A B``: read both plans (exit 2 naming a file that is not one), line
+    them up, write the comparison workbook, say what moved."""
+    a = read_plan_book(args.a)
+    b = read_plan_book(args.b)
+    progress.say("comparing")
+    c = compare_plans(a, b)
+    default = Path("outputs") / f"{Path(args.a).stem}-vs-{Path(args.b).stem}.xlsx"
+    out = Path(args.out) if args.out else default
+    for text in c.warnings:
+        print(f"warning: {text}", file=sys.stderr)
+    try:
+        progress.say(f"writing {out}")
+        write_comparison(out, c, [args.a, args.b])
+    except (OutputError, OSError) as exc:
+        print(f"ree-plan: cannot write the comparison: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    progress.clear()
+    if args.json:
+        summary = {
+            str(r.Item): {"A": _plain(r.A), "B": _plain(r.B), "Change": _plain(r.Change)}
+            for r in c.summary.itertuples(index=False)
+        }
+        print_json(
+            {
+                "summary": summary,
+                "purchases": [_json_summary(r) for r in c.purchases.to_dict("records")],
+                "written": str(out),
+                "warnings": c.warnings,
+            }
+        )
+    else:
+        print(f"Comparison written to {out}")
+        for text in c.lines:
+            print(f"  {text}")
+    return EXIT_OK
+
+
+def _plain(v: Any) -> Any:
+    """A JSON value: numpy scalars as Python numbers, NaN as null."""
+    if hasattr(v, "item"):
+        v = v.item()
+    return None if isinstance(v, float) and not np.isfinite(v) else v

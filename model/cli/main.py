@@ -101,6 +101,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, help="run the points on a local Dask cluster of N processes"
     )
     fr.add_argument("--scheduler", help="run the points on the Dask cluster at this address")
+    cp = sub.add_parser(
+        "compare",
+        help="line two plans written by ree-plan up: what moved in cost, purchases, stock, "
+        "shortfall and concentration",
+        epilog="Exit codes: 0 written, 2 a file that is not a plan written by ree-plan, 1 "
+        "anything else.",
+    )
+    cp.add_argument("a", help="plan A (.xlsx, from solve, stress or hedge)")
+    cp.add_argument("b", help="plan B (.xlsx); changes are B - A")
+    cp.add_argument("-o", "--out", help="path (default outputs/<A>-vs-<B>.xlsx)")
+    cp.add_argument("--json", action="store_true", help="print the comparison as JSON on stdout")
     b = sub.add_parser("bench", help="time each stage on a synthetic workbook")
     b.add_argument(
         "--size",
@@ -218,6 +229,10 @@ def _run(args: argparse.Namespace) -> int:
             from model.cli.commands import run_frontier
 
             return run_frontier(args)
+        if args.command == "compare":
+            from model.cli.commands import run_compare
+
+            return run_compare(args)
         if args.command == "bench":
             return _bench(args)
     except InputError as exc:

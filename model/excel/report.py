@@ -19,10 +19,10 @@ import errno
 import math
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import xlsxwriter
@@ -33,6 +33,9 @@ from model.excel.sheetrows import write_rows
 from model.input.data import PlanData
 from model.plan.overview import Overview, build_overview
 from model.plan.results import COST_ROWS, Plan
+
+if TYPE_CHECKING:  # the type only: the studies import this module, not the other way round
+    from model.studies.compare import Comparison
 
 BLUE = "#1F4E78"
 TONNES = "#,##0.0"
@@ -716,19 +719,19 @@ def _hedge_chart(wb: Any, fm: _Formats, ws: Any, df: pd.DataFrame) -> None:
         ws.insert_chart(n + 3, 5 * k, chart)
 
 
-def _target(path: str | os.PathLike[str], data: PlanData) -> Path:
-    """The output path, refused when it is the input workbook; its folder made."""
-    input_path = data.source
+def _target(path: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]]) -> Path:
+    """The output path, refused when it is one of the input workbooks; its folder made."""
     out = Path(path)
     if out.is_dir():
         raise OutputError(f"{out} is a folder; give a file name, e.g. {out / 'plan.xlsx'}")
-    if out.resolve() == Path(input_path).resolve() or (
-        out.exists() and os.path.exists(input_path) and os.path.samefile(out, input_path)
-    ):
-        raise OutputError(
-            f"refusing to write the plan over the input workbook {input_path}; "
-            "choose another path with -o"
-        )
+    for input_path in inputs:
+        if out.resolve() == Path(input_path).resolve() or (
+            out.exists() and os.path.exists(input_path) and os.path.samefile(out, input_path)
+        ):
+            raise OutputError(
+                f"refusing to write over the input workbook {input_path}; "
+                "choose another path with -o"
+            )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -781,7 +784,7 @@ def write_plan(
     preface: Preface | None = None,
 ) -> Path:
     """Write the plan workbook at ``path`` (atomically); return the path written."""
-    out = _target(path, data)
+    out = _target(path, [data.source])
     ov = build_overview(data, plan)
 
     def fill(wb: Any, fm: _Formats) -> None:
@@ -809,7 +812,7 @@ def write_frontier(
 ) -> Path:
     """The frontier workbook: an Overview (the sentences ``lines``, the curve's table and
     charts) and the Frontier sheet (every column); atomically."""
-    out = _target(path, data)
+    out = _target(path, [data.source])
     df = _public(frontier)
 
     def fill(wb: Any, fm: _Formats) -> None:
@@ -874,3 +877,70 @@ def _frontier_charts(wb: Any, fm: _Formats, ws: Any, df: pd.DataFrame, top: int,
         chart.set_x_axis({"name": axis})
         chart.set_legend({"position": "bottom"})
         ws.insert_chart(top + (CHART_ROWS + 1) * k, 0, chart)
+
+
+def write_comparison(path: str | os.PathLike[str], c: Comparison, inputs: Sequence[str]) -> Path:
+    """The comparison workbook of ``ree-plan compare`` (DESIGN §6): an Overview (sentences, the
+    cost rows side by side, the purchases that changed most, warnings), then Summary,
+    Purchases, Stock, Shortfall and Concentration with both plans and the change; atomically."""
+    out = _target(path, inputs)
+    summary = c.summary.set_index("Item")
+    currency = str(summary["A"].get("Currency") or summary["B"].get("Currency") or "")
+    money = ["Total cost", *COST_ROWS]
+
+    def fill(wb: Any, fm: _Formats) -> None:
+        ws = wb.add_worksheet("Overview")
+        ws.hide_gridlines(2)
+        widths = [30.0, 20.0, 20.0, 18.0, 14.0, 14.0, 14.0, 18.0]
+        for j, width in enumerate(widths):
+            ws.set_column(j, j, width)
+        w = _Sheet(ws, fm, widths)
+        w.line([f"Two plans compared: A = {c.a}, B = {c.b}"], fm.title)
+        for text in c.lines:
+            w.line([text])
+        for text in c.warnings:
+            w.line([f"Warning: {text}"], fm.note)
+        w.row += 1
+        w.section("What it costs", "B - A; penalties are not money spent")
+        costs = c.summary[c.summary["Item"].isin(money)]
+        w.block(costs, dict.fromkeys(("A", "B", "Change"), fm.money_code))
+        w.row += 1
+        w.section(
+            "Purchases that changed most", "largest change in tonnes first; all on sheet Purchases"
+        )
+        w.block(c.top)
+        w.row += 1
+        w.section("Shortfall", "tonnes short, A and B; every row on sheet Shortfall")
+        by_sector = (
+            c.shortfall.groupby("Sector", sort=False)[["A (t)", "B (t)"]].sum().reset_index()
+            if len(c.shortfall)
+            else pd.DataFrame({"Sector": ["none"]})
+        )
+        w.block(by_sector)
+        w.widen()
+        _print_setup(ws)
+        ss = wb.add_worksheet("Summary")
+        ss.set_column(0, 0, 26)
+        ss.set_column(1, 3, 24)
+        ss.write_row(0, 0, ["Item", "A", "B", "Change"], fm.header)
+        for i, r in enumerate(c.summary.itertuples(index=False), start=1):
+            code = fm.money_code if r.Item in SUMMARY_MONEY else None
+            code = TONNES if str(r.Item).endswith("(t)") else code
+            values = [r.A, r.B, r.Change]
+            if str(r.Item).endswith("(%)"):
+                code = PERCENT
+                values = [v / 100.0 if isinstance(v, int | float) else v for v in values]
+            ss.write(i, 0, r.Item)
+            for j, v in enumerate(values, start=1):
+                ss.write(i, j, _value(v), fm.code(code))
+        ss.freeze_panes(1, 0)
+        _print_setup(ss)
+        for name, df in (
+            ("Purchases", c.purchases),
+            ("Stock", c.stock),
+            ("Shortfall", c.shortfall),
+            ("Concentration", c.concentration),
+        ):
+            _write_table(wb, fm, name, df)
+
+    return _atomic(out, currency, fill)

@@ -451,7 +451,7 @@ _UNCALCULATED = _Uncalculated()
 _ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"  # .xlsx is a zip; .xls and encrypted files OLE
 
 
-def _file_problem(path: str) -> str | None:
+def file_problem(path: str) -> str | None:
     """What is wrong with ``path`` as an input file, in a planner's words (None: try it)."""
     import stat
 
@@ -486,7 +486,7 @@ def read_workbook(path: str | os.PathLike[str]) -> RawBook:
     Raises :class:`model.input.issues.InputError` only when the file cannot be opened at all.
     """
     path = os.fspath(path)
-    problem = _file_problem(path)
+    problem = file_problem(path)
     if problem:
         raise InputError([Issue(os.path.basename(path) or path, "", problem)])
     try:
