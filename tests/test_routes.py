@@ -200,6 +200,6 @@ def test_one_registry_of_families():
     assert list(b.row_blocks) == [f.name for f in CONSTRAINTS]
     assert [rb.name for rb in b.row_blocks.values()] == [f.pyomo for f in CONSTRAINTS]
     b = build_model(data, factors(data, None), route="pyomo")
-    m = to_pyomo(b)
+    m = to_pyomo(b).m
     assert {v.name for v in m.component_objects(Var)} == {f.pyomo for f in VARIABLES}
     assert {c.name for c in m.component_objects(Constraint)} == {f.pyomo for f in CONSTRAINTS}

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -249,9 +250,18 @@ ROWS = {
 }
 
 
-def to_pyomo(b: Built) -> ConcreteModel:
-    """Declare ``b``'s model in Pyomo (:func:`declare`) and keep, per family, its components'
-    data in index-table order, for the plan and the duals."""
+@dataclass(frozen=True)
+class PyomoModel:
+    """The declared model and, per family, its components' data in index-table order (for the
+    plan and the duals)."""
+
+    m: ConcreteModel
+    vars: dict[str, list[Any]]
+    cons: dict[str, list[Any]]
+
+
+def to_pyomo(b: Built) -> PyomoModel:
+    """Declare ``b``'s model in Pyomo (:func:`declare`) with its families' components."""
     gc_was_enabled = gc.isenabled()
     gc.disable()  # Pyomo makes many small objects; collection passes only cost time here
     try:
@@ -259,32 +269,33 @@ def to_pyomo(b: Built) -> ConcreteModel:
     finally:
         if gc_was_enabled:
             gc.enable()
-    b.m = m
+    variables = {}
     for family, name in VARS.items():
         var = getattr(m, name)
-        b.vars[family] = [var[k] for k in var.index_set()]
+        variables[family] = [var[k] for k in var.index_set()]
+    constraints = {}
     for family, name in ROWS.items():
         con = getattr(m, name)
-        b.cons[family] = [con[k] if k in con else None for k in con.index_set()]  # noqa: SIM401
-    return m
+        constraints[family] = [con[k] if k in con else None for k in con.index_set()]  # noqa: SIM401
+    return PyomoModel(m, variables, constraints)
 
 
 def compile_lp(b: Built) -> tuple[Any, ...]:
     """Declare ``b``'s model in Pyomo and compile it with Pyomo's standard-form compiler:
     (col, row, cost, offset, lower, upper, row_lower, row_upper, a), the arrays
     :func:`model.lp.highs.hand_over` passes to HiGHS; col/row map each family's positions."""
-    to_pyomo(b)
-    info = LinearStandardFormCompiler().write(b.m, mixed_form=True, set_sense=None)
+    pm = to_pyomo(b)
+    info = LinearStandardFormCompiler().write(pm.m, mixed_form=True, set_sense=None)
     columns = info.columns
     col_of = {id(v): i for i, v in enumerate(columns)}
     col = {
         f: np.fromiter((col_of.get(id(v), -1) for v in vs), dtype=np.int64, count=len(vs))
-        for f, vs in b.vars.items()
+        for f, vs in pm.vars.items()
     }
     row_of = {id(r[0]): i for i, r in enumerate(info.rows)}
     row = {
         f: np.fromiter((row_of.get(id(c), -1) for c in cs), dtype=np.int64, count=len(cs))
-        for f, cs in b.cons.items()
+        for f, cs in pm.cons.items()
     }
     n_col, n_row = len(columns), len(info.rows)
     lower = np.fromiter((v.lb if v.lb is not None else -np.inf for v in columns), float, n_col)

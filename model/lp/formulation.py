@@ -434,8 +434,9 @@ class RowBlock:
 
 @dataclass
 class Built:
-    """A built model: its families of variables and rows, the objective, and (on the Pyomo
-    route) the Pyomo model with its components in index-table order."""
+    """A built model: its families of variables and rows and the objective (the Pyomo route
+    declares its own model from it: :func:`model.lp.algebra.to_pyomo`). The row blocks' parts
+    are released by :func:`model.lp.highs.hand_over` once HiGHS holds the matrix."""
 
     data: PlanData
     idx: Indexes
@@ -445,9 +446,6 @@ class Built:
     cost: list[tuple[str, np.ndarray]] = field(default_factory=list)  # (family, coefs)
     route: str = "direct"  # "direct" or "pyomo": how hand_over gives the LP to HiGHS
     route_setting: str = "Direct"  # what chose it: Auto, Pyomo or Direct (model.lp.route)
-    m: Any = None  # the Pyomo model (pyomo route only, made at hand-over)
-    vars: dict[str, list[Any]] = field(default_factory=dict)  # family -> VarData (Pyomo)
-    cons: dict[str, list[Any]] = field(default_factory=dict)  # family -> ConstraintData
     trivially_infeasible: list[tuple[str, Any]] = field(default_factory=list)
     move_cost: float = 0.0  # the handling tie-breaker per tonne moved (add_objective)
 

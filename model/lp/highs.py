@@ -374,32 +374,17 @@ def run_lp(h: highspy.Highs) -> LpResult:
     return LpResult(kind, detail, np.zeros(0), float("nan"), highs_s)
 
 
-def optimal_face(
-    h: highspy.Highs,
-    lower: np.ndarray,
-    upper: np.ndarray,
-    row_lower: np.ndarray,
-    row_upper: np.ndarray,
-    tol: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The bounds that restrict the LP solved in ``h`` (with these bounds) to its optimal face.
+def optimal_face(h: highspy.Highs, lp: Lp) -> Lp:
+    """``lp``, just solved to optimality in ``h``, restricted to its optimal face.
 
     Complementary slackness: with the duals of that optimal solve, a feasible point is optimal
     exactly when every column with a non-zero reduced cost sits where it sits now and every row
-    with a non-zero dual is active. So those columns are fixed at their value and those rows at
-    their activity (reduced costs and duals within ``tol`` of 0 count as 0): the solution stays
-    feasible, and whatever is minimised next over these bounds cannot worsen the old objective
-    (beyond ``tol`` per unit moved)."""
+    with a non-zero dual is active (:func:`model.lp.least_norm.face_of` fixes them): whatever is
+    minimised next over the face cannot worsen the old objective. The hedge's second pass and
+    DESIGN §2's steps 2 and 3 all hold their predecessor's optimum this way."""
     sol = h.getSolution()
-    x, d = np.asarray(sol.col_value), np.asarray(sol.col_dual)
-    r, y = np.asarray(sol.row_value), np.asarray(sol.row_dual)
-    lower, upper = lower.copy(), upper.copy()
-    row_lower, row_upper = row_lower.copy(), row_upper.copy()
-    cols = np.abs(d) > tol
-    lower[cols] = upper[cols] = x[cols]
-    rows = np.abs(y) > tol
-    row_lower[rows] = row_upper[rows] = r[rows]
-    return lower, upper, row_lower, row_upper
+    x = np.asarray(sol.col_value)
+    return face_of(lp, x, np.asarray(sol.col_dual), np.asarray(sol.row_dual))
 
 
 def _np_inf(v: Any) -> np.ndarray:
@@ -443,8 +428,7 @@ def least_norm(h: highspy.Highs, moves: np.ndarray) -> tuple[np.ndarray | None, 
     x = np.asarray(sol.col_value)
     if len(x) >= LEAST_NORM_MAX_COLUMNS:
         return None, f"{len(x):,} variables, {LEAST_NORM_MAX_COLUMNS:,} or more"
-    face = face_of(lp_of(h), x, np.asarray(sol.col_dual), np.asarray(sol.row_dual))
-    return tidy_on(face, x, moves, np.ones(len(x)))
+    return tidy_on(optimal_face(h, lp_of(h)), x, moves, np.ones(len(x)))
 
 
 def tidy_on(
@@ -461,10 +445,8 @@ def tidy_on(
     r = run_lp(h)
     if r.status != OPTIMAL:
         return None, f"the least-handling LP: {r.detail}"
-    sol = h.getSolution()
     lp = Lp(handling, face.lower, face.upper, face.row_lower, face.row_upper, face.a)
-    face2 = face_of(lp, r.x, np.asarray(sol.col_dual), np.asarray(sol.row_dual))
-    return least_squares(face2, weight, r.x)
+    return least_squares(optimal_face(h, lp), weight, r.x)
 
 
 def iis(h: highspy.Highs) -> tuple[list[int], list[int]]:

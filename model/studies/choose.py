@@ -30,8 +30,17 @@ import numpy as np
 
 from model.input.data import PlanData
 from model.lp.formulation import Built, build_model
-from model.lp.highs import OPTIMAL, Handle, LpResult, lp_of, pass_lp, run_lp, tidy_on
-from model.lp.least_norm import Lp, face_of
+from model.lp.highs import (
+    OPTIMAL,
+    Handle,
+    LpResult,
+    lp_of,
+    optimal_face,
+    pass_lp,
+    run_lp,
+    tidy_on,
+)
+from model.lp.least_norm import Lp
 from model.lp.scenarios import factors
 from model.studies.extensive import BASELINE, ExtensiveForm, extensive_form
 
@@ -92,7 +101,7 @@ def most_resilient(data: PlanData, b: Built, handle: Handle) -> Choice:
     h = handle.highs
     sol = h.getSolution()
     x1 = np.asarray(sol.col_value)
-    face = face_of(lp_of(h), x1, np.asarray(sol.col_dual), np.asarray(sol.row_dual))
+    face = optimal_face(h, lp_of(h))
     b2 = build_model(data, factors(data, None), idx=b.idx)
     kept, dropped = list(wanted), []
     step = _on_face(data, b2, handle, face, kept)
@@ -117,8 +126,7 @@ def most_resilient(data: PlanData, b: Built, handle: Handle) -> Choice:
     weights = {c.name: c.probability for c in copies[1:]}
     chosen = {c.name: float(c.cost @ r.x[c.colmap]) for c in copies[1:]}
     full = step.lp
-    s2 = h2.getSolution()
-    face2 = face_of(full, r.x, np.asarray(s2.col_dual), np.asarray(s2.row_dual))
+    face2 = optimal_face(h2, full)
     # The baseline copy's columns are the plan written; the copies' own columns weigh a
     # millionth, so the problem stays strictly convex (one answer) without trading the plan's
     # norm for theirs beyond that.

@@ -44,6 +44,7 @@ from model.lp.highs import (
     release_memory,
     run_lp,
 )
+from model.lp.least_norm import Lp
 from model.lp.scenarios import factors
 from model.plan.check import PlanCheckError
 from model.plan.results import Plan, bought, extract, penalties
@@ -52,7 +53,6 @@ from model.studies.extensive import BASELINE, Copy, ExtensiveForm, extensive_for
 from model.studies.stress import stress_data
 
 H_REL_TOL = 1e-9  # the second pass keeps H within this (relative) of its optimum (DESIGN §5)
-FACE_TOL = 1e-9  # relative to the largest cost: reduced costs below count as 0
 
 
 @dataclass
@@ -176,12 +176,7 @@ def hedge_data(data: PlanData) -> HedgeResult:
         return result
     h_star = first.objective
     face = optimal_face(
-        h,
-        ext.lower,
-        ext.upper,
-        ext.row_lower,
-        ext.row_upper,
-        FACE_TOL * max(1.0, float(np.abs(ext.objective).max())),
+        h, Lp(ext.objective, ext.lower, ext.upper, ext.row_lower, ext.row_upper, ext.a)
     )
     del h  # the second pass gets a fresh instance: HiGHS keeps ~all its memory after a solve
     release_memory()
@@ -210,7 +205,7 @@ def hedge_data(data: PlanData) -> HedgeResult:
 
 def _second_pass(
     ext: ExtensiveForm,
-    face: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    face: Lp,
     first: LpResult,
     time_limit_s: float,
 ) -> LpResult:
@@ -222,7 +217,9 @@ def _second_pass(
     row solved warm by primal simplex and 27 s by dual simplex. The result is checked: if its H
     exceeds the first pass's by more than :data:`H_REL_TOL` (relative), or HiGHS does not
     finish, the first pass's plan is kept (the caller says so)."""
-    h = pass_lp(ext.tidy, *face, ext.a, time_limit_s)
+    h = pass_lp(
+        ext.tidy, face.lower, face.upper, face.row_lower, face.row_upper, ext.a, time_limit_s
+    )
     second = run_lp(h)
     del h
     if second.status == OPTIMAL:
