@@ -100,12 +100,22 @@ def least_squares(face: Lp, weight: np.ndarray, x0: np.ndarray) -> tuple[np.ndar
     cones = [clarabel.ZeroConeT(n_eq), clarabel.NonnegativeConeT(len(b) - n_eq)]
     if n_eq == 0:
         cones = cones[1:]
-    solver = clarabel.DefaultSolver(p, np.zeros(n), big, b, cones, settings)
-    sol = solver.solve()
+    try:
+        solver = clarabel.DefaultSolver(p, np.zeros(n), big, b, cones, settings)
+        sol = solver.solve()
+    except (RuntimeError, ValueError) as exc:  # step 3 is a refinement: never the plan's end
+        return None, f"the interior point failed ({exc})"
     if str(sol.status) not in ("Solved", "AlmostSolved"):
         return None, f"the interior point stopped ({sol.status})"
     z = np.clip(np.asarray(sol.x), lb, ub)
     polished = _polish(af, rl, ru, eq, lb, ub, weight[free], z)
+    if polished is None:
+        # Unpolished, the interior point's answer must still hold every row closely enough for
+        # the post-solve check; otherwise HiGHS's own (optimal) plan stands.
+        act = af @ z
+        slack = UNPOLISHED_TOL * max(1.0, float(np.abs(z).max(initial=0.0)))
+        if (act > ru + slack).any() or (act < rl - slack).any():
+            return None, "the interior point's answer could not be made exact"
     x[free] = z if polished is None else polished
     return x, ""
 
@@ -116,6 +126,7 @@ def least_squares(face: Lp, weight: np.ndarray, x0: np.ndarray) -> tuple[np.ndar
 POLISH_ACTIVE = (1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4)
 POLISH_CHECK = 1e-9
 POLISH_ROUNDS = 10
+UNPOLISHED_TOL = 1e-7  # relative: how far an unpolished answer may miss a row
 KKT_REG = (
     1e-10  # regularisation of the KKT system: redundant rows (stock balances) make it singular
 )
@@ -157,7 +168,10 @@ def _polish(
             rows = a[active]
             move = np.flatnonzero(~pinned)
             rhs = np.where(row_l, rl, ru)[active] - rows[:, np.flatnonzero(pinned)] @ x[pinned]
-            x[move] = _kkt(rows[:, move], rhs, weight[move])
+            try:
+                x[move] = _kkt(rows[:, move], rhs, weight[move])
+            except (RuntimeError, ValueError):  # a singular factor: try the next threshold
+                break
             act = a @ x
             # What the equalities alone crossed joins them (a bound or row the interior point
             # held only weakly), and the round is solved again.
