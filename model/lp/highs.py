@@ -44,7 +44,6 @@ class Solution:
     highs_s: float
     explanation: list[str] = field(default_factory=list)  # infeasible: planner words
     duals: Duals | None = None  # from the cost-minimising run, when asked for
-    least_norm: bool = False  # values are the least-norm plan of the optimal face (§2 step 3)
     num: Numbers | None = None  # the scenario's numbers it was solved with
 
 
@@ -420,17 +419,6 @@ def lp_of(h: highspy.Highs) -> Lp:
 LEAST_NORM_MAX_COLUMNS = MOVE_COST_FROM
 
 
-def least_norm(h: highspy.Highs, moves: np.ndarray) -> tuple[np.ndarray | None, str]:
-    """DESIGN §2 step 3 for the LP ``h`` has just solved to optimality, in HiGHS's column
-    order: on its optimal face, the least tonnes moved through stock (the columns ``moves``),
-    then the least norm. ``(None, why)`` where it is left out."""
-    sol = h.getSolution()
-    x = np.asarray(sol.col_value)
-    if len(x) >= LEAST_NORM_MAX_COLUMNS:
-        return None, f"{len(x):,} variables, {LEAST_NORM_MAX_COLUMNS:,} or more"
-    return tidy_on(optimal_face(h, lp_of(h)), x, moves, np.ones(len(x)))
-
-
 def tidy_on(
     face: Lp, x: np.ndarray, moves: np.ndarray, weight: np.ndarray
 ) -> tuple[np.ndarray | None, str]:
@@ -463,7 +451,7 @@ def iis(h: highspy.Highs) -> tuple[list[int], list[int]]:
 def run(handle: Handle, duals: bool = False, ranging: bool = True, tidy: bool = False) -> Solution:
     """Solve what the handle holds; read values (and, if asked, duals, with HiGHS's ranging
     unless ``ranging`` is False) back per family. With ``tidy``, the values are the plan of
-    least norm among the optimal ones (:func:`least_norm`, DESIGN §2 step 3) where it is
+    least norm among the optimal ones (:func:`tidy_values`, DESIGN §2 step 3) where it is
     found; the duals stay those of HiGHS's optimal basis."""
     h = handle.highs
     highs_s = run_highs(h)
@@ -486,7 +474,6 @@ def run(handle: Handle, duals: bool = False, ranging: bool = True, tidy: bool = 
             values,
             highs_s,
             duals=found,
-            least_norm=tidied is not None,
             num=handle.num,
         )
     if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
@@ -502,22 +489,31 @@ def _values(handle: Handle, x: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def _moving(handle: Handle) -> np.ndarray:
+    """HiGHS's columns of tonnes moved into and out of stock lots."""
+    moving = np.concatenate([handle.col["to_stock"], handle.col["draw"]])
+    return moving[moving >= 0]
+
+
 def _moved(handle: Handle, x: np.ndarray) -> float:
     """The handling tie-breaker's part of the objective at ``x``: no cost (§2)."""
-    moving = np.concatenate([handle.col["to_stock"], handle.col["draw"]])
-    return handle.built.move_cost * float(x[moving[moving >= 0]].sum())
+    return handle.built.move_cost * float(x[_moving(handle)].sum())
 
 
 def tidy_values(handle: Handle) -> tuple[dict[str, np.ndarray] | None, float, str]:
-    """DESIGN §2 step 3 for the LP the handle has just solved to optimality: the least-norm
-    plan of its optimal face per family, and its cost; ``(None, nan, why)`` where step 3 is
-    left out."""
-    moving = np.concatenate([handle.col["to_stock"], handle.col["draw"]])
-    x, why = least_norm(handle.highs, moving[moving >= 0])
+    """DESIGN §2 step 3 for the LP the handle has just solved to optimality, in HiGHS's
+    column order: on its optimal face, the least tonnes moved through stock, then the least
+    norm (:func:`tidy_on`); that plan per family and its cost, or ``(None, nan, why)`` where
+    step 3 is left out."""
+    h = handle.highs
+    x = np.asarray(h.getSolution().col_value)
+    if len(x) >= LEAST_NORM_MAX_COLUMNS:
+        return None, float("nan"), f"{len(x):,} variables, {LEAST_NORM_MAX_COLUMNS:,} or more"
+    lp = lp_of(h)
+    x, why = tidy_on(optimal_face(h, lp), x, _moving(handle), np.ones(len(x)))
     if x is None:
         return None, float("nan"), why
-    lp = handle.highs.getLp()
-    cost = float(np.asarray(lp.col_cost_) @ x) + lp.offset_ - _moved(handle, x)
+    cost = float(lp.cost @ x) + h.getObjectiveOffset()[1] - _moved(handle, x)
     return _values(handle, x), cost, ""
 
 
@@ -560,7 +556,6 @@ def solve(
     time_limit_s: float | None = None,
     duals: bool = True,
     ranging: bool = True,
-    tidy: bool = False,
 ) -> tuple[Solution, Handle]:
     """Hand ``b`` to HiGHS and solve; a model infeasible by construction is not handed over."""
     if b.trivially_infeasible:
@@ -575,7 +570,7 @@ def solve(
             ["Nothing in the workbook can meet:"] + reasons,
         ), empty
     handle = hand_over(b, time_limit_s)
-    return run(handle, duals=duals, ranging=ranging, tidy=tidy), handle
+    return run(handle, duals=duals, ranging=ranging), handle
 
 
 def explain(handle: Handle) -> list[str]:

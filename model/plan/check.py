@@ -8,7 +8,7 @@ import pandas as pd
 
 from model.input.data import PlanData
 from model.lp.formulation import Numbers, lot_origins
-from model.plan.results import COST_ROWS, STOCKPILE, Plan, lot_source
+from model.plan.results import COST_ROWS, STOCKPILE, Plan, lot_source, offer_tonnes
 
 ABS_TOL = 1e-4  # tonnes; HiGHS's feasibility tolerance is 1e-7 on scaled rows
 REL_TOL = 1e-6
@@ -55,16 +55,7 @@ def check_plan(
         )
 
     # §2.2-2.3 capacity and minimum purchase; purchases add up
-    bought = (
-        pd.concat(
-            [
-                s["Purchases"][["_o", "_t", "Total (t)"]].rename(columns={"Total (t)": "q"}),
-                s["Recycling"][["_o", "_t", "Tonnes"]].rename(columns={"Tonnes": "q"}),
-            ]
-        )
-        .groupby(["_o", "_t"])["q"]
-        .sum()
-    )
+    bought = offer_tonnes(plan).groupby(["_o", "_t"])["q"].sum()
     keys = pd.MultiIndex.from_frame(buy_keys[["o", "t"]])
     q = bought.reindex(keys).fillna(0.0).to_numpy()
     over = np.flatnonzero(q > num.buy_ub + _tol(num.buy_ub))
@@ -213,12 +204,7 @@ def _check_caps(data: PlanData, caps: pd.DataFrame, plan: Plan) -> list[str]:
         .to_numpy()
     )
     origins = lot_origins(data)
-    bought = pd.concat(
-        [
-            s["Purchases"][["_o", "_t", "Total (t)"]].rename(columns={"Total (t)": "q"}),
-            s["Recycling"][["_o", "_t", "Tonnes"]].rename(columns={"Tonnes": "q"}),
-        ]
-    )
+    bought = offer_tonnes(plan)
     alloc = s["Allocation"]
     received = alloc[alloc["_src"] >= 0]
     received = pd.DataFrame(

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from model.input.data import PlanData
-from model.plan.results import COST_ROWS, PENALTY_ROWS, Plan, penalties
+from model.plan.results import COST_ROWS, PENALTY_ROWS, Plan, offer_tonnes, penalties
 from model.plan.results import bought as all_bought
 
 # Periods the Overview shows one by one (what to buy now, cover); later ones are summed or left
@@ -208,16 +208,7 @@ def binding_from_plan(data: PlanData, plan: Plan) -> pd.DataFrame:
         for r in caps.itertuples()
     ]
     offers = data.offers
-    bought = pd.concat(
-        [
-            plan.sheets["Purchases"][["_o", "_t", "Period", "Total (t)"]].rename(
-                columns={"Total (t)": "q"}
-            ),
-            plan.sheets["Recycling"][["_o", "_t", "Period", "Tonnes"]].rename(
-                columns={"Tonnes": "q"}
-            ),
-        ]
-    )
+    bought = offer_tonnes(plan)
     cap_t = offers["capacity_t"].reindex(bought["_o"]).to_numpy()
     full = bought[bought["q"].to_numpy() >= cap_t - 1e-6 * np.maximum(1.0, cap_t)]
     rows += [

@@ -51,6 +51,19 @@ def bought(plan: Plan) -> pd.DataFrame:
     return pd.concat([pur[[*cols, "Cost"]], rec[[*cols, "Cost"]]], ignore_index=True)
 
 
+def offer_tonnes(plan: Plan) -> pd.DataFrame:
+    """Tonnes bought per offer and period, purchases and recycling alike: ``_o``, ``_t``,
+    ``Period``, ``q``."""
+    cols = ["_o", "_t", "Period"]
+    return pd.concat(
+        [
+            plan.sheets["Purchases"][[*cols, "Total (t)"]].rename(columns={"Total (t)": "q"}),
+            plan.sheets["Recycling"][[*cols, "Tonnes"]].rename(columns={"Tonnes": "q"}),
+        ],
+        ignore_index=True,
+    )
+
+
 PENALTY_ROWS = ("Shortfall penalty", "Below-floor penalty")  # costs that are not money spent
 
 

@@ -111,11 +111,11 @@ def choose_plan(
         progress.say("choosing the most resilient of the cheapest plans")
         choice = most_resilient(data, b, handle)
     if choice.values is not None:
-        sol = replace(sol, values=choice.values, objective=choice.objective, least_norm=True)
+        sol = replace(sol, values=choice.values, objective=choice.objective)
     else:
         tidied, cost, why = tidy_values(handle)
         if tidied is not None:
-            sol = replace(sol, values=tidied, objective=cost, least_norm=True)
+            sol = replace(sol, values=tidied, objective=cost)
         steps = "1 least cost; " + (
             "3 least squares among the cheapest plans"
             if tidied is not None
@@ -127,7 +127,7 @@ def choose_plan(
             if scenario is None
             else "step 2 is for the baseline (a what-if re-optimises with the shock known)"
         )
-        choice = replace(choice, note=f"{steps}; {reason}", least_norm=tidied is not None)
+        choice = replace(choice, note=f"{steps}; {reason}")
     return sol, choice
 
 

@@ -63,7 +63,6 @@ class Choice:
     scenarios: dict[str, float] = field(default_factory=dict)  # name -> weight
     chosen: dict[str, float] = field(default_factory=dict)
     first: dict[str, float] = field(default_factory=dict)
-    least_norm: bool = False
 
 
 def resilience_set(data: PlanData) -> list[tuple[str, float, int]]:
@@ -159,7 +158,6 @@ def most_resilient(data: PlanData, b: Built, handle: Handle) -> Choice:
         weights,
         chosen,
         first,
-        x3 is not None,
     )
 
 
