@@ -373,3 +373,44 @@ def write_input_workbook(
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def template_rows(settings: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The example rows of a new workbook: every setting (blank = its default), four quarters,
+    and one material, sector and supplier with demand, so that the Demand sheet has its period
+    columns and the workbook passes 'check' as written."""
+    quarters = {"2027-Q1": 90, "2027-Q2": 91, "2027-Q3": 92, "2027-Q4": 92}
+    return {
+        "Settings": [{"Setting": k} for k in settings],
+        "Periods": [{"Period": p, "Days": d} for p, d in quarters.items()],
+        "Materials": [{"Material": "NdPr oxide", "Min cover (days)": 60}],
+        "Sectors": [{"Sector": "Automotive", "Shortfall penalty (per kg)": 5000}],
+        "Demand": [
+            {"Sector": "Automotive", "Material": "NdPr oxide", **dict.fromkeys(quarters, 100)}
+        ],
+        "Suppliers": [
+            {
+                "Supplier": "Example supplier",
+                "Material": "NdPr oxide",
+                "Mine country": "Australia",
+                "Refine country": "Malaysia",
+                "Capacity (t per period)": 200,
+                "Price (per kg)": 75,
+            }
+        ],
+    }
+
+
+def write_template(out: str | os.PathLike[str], force: bool = False) -> None:
+    """A new input workbook (``ree-plan template``, the page's template): every sheet, every
+    setting, and example rows that ``check`` accepts."""
+    write_input_workbook(
+        out,
+        template_rows(list(SETTINGS)),
+        force=force,
+        note=[
+            "New workbook: the rows already filled in are an example (one material, one"
+            " sector, one supplier, four quarters) that 'ree-plan check' accepts; replace"
+            " them with your own, then run 'ree-plan check' on it.",
+        ],
+    )
