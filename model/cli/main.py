@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(every problem listed, Sheet!Cell).",
     )
     c.add_argument("book", help="the input workbook (.xlsx)")
+    c.add_argument(
+        "--json",
+        action="store_true",
+        help="print {errors, warnings, workbook: {scenarios, caps, materials, periods}} on stdout",
+    )
     t = sub.add_parser("template", help="write a blank input workbook")
     t.add_argument("out", help="path of the new workbook (.xlsx); its folder is made")
     t.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -112,6 +117,38 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("b", help="plan B (.xlsx); changes are B - A")
     cp.add_argument("-o", "--out", help="path (default outputs/<A>-vs-<B>.xlsx)")
     cp.add_argument("--json", action="store_true", help="print the comparison as JSON on stdout")
+    sv = sub.add_parser(
+        "serve",
+        help="the planner's page in a browser (and its JSON API): check, run every command,"
+        " read and download plans, compare two",
+        epilog="Listens on 127.0.0.1 only, unless --host says otherwise and a token is given."
+        " Exit codes: 0 stopped with Ctrl-C, 2 a bad option (another address without a token),"
+        " 1 anything else (the port is taken).",
+    )
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=8321, help="port (default 8321)")
+    sv.add_argument(
+        "--token",
+        help="every request must carry it (Bearer, or the sign-in page); needed to listen"
+        " beyond 127.0.0.1 (default: the environment's REE_PLAN_TOKEN)",
+    )
+    sv.add_argument(
+        "--workers", type=int, default=2, help="commands run at once (default 2); more wait"
+    )
+    sv.add_argument("--open", action="store_true", help="open the page in the browser")
+    sv.add_argument("--max-upload-mb", type=int, default=50, help="largest upload (default 50)")
+    sv.add_argument(
+        "--max-unpacked-mb",
+        type=int,
+        default=500,
+        help="largest workbook once unpacked (default 500)",
+    )
+    sv.add_argument(
+        "--ttl-minutes",
+        type=float,
+        default=720,
+        help="a run and its files are removed this long after it ends (default 720, 12 h)",
+    )
     b = sub.add_parser("bench", help="time each stage on a synthetic workbook")
     b.add_argument(
         "--size",
@@ -200,7 +237,10 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args: argparse.Namespace) -> int:
     from model import progress
 
-    progress.enable(sys.stderr.isatty() and not args.quiet)
+    progress.enable(
+        sys.stderr.isatty() and not args.quiet,
+        lines=os.environ.get("REE_PLAN_PROGRESS") == "lines",
+    )
     try:
         return _run(args)
     finally:
@@ -235,6 +275,19 @@ def _run(args: argparse.Namespace) -> int:
             return run_compare(args)
         if args.command == "bench":
             return _bench(args)
+        if args.command == "serve":
+            from model.web.serve import serve
+
+            return serve(
+                args.host,
+                args.port,
+                args.token,
+                args.workers,
+                args.open,
+                args.max_upload_mb,
+                args.max_unpacked_mb,
+                args.ttl_minutes,
+            )
     except InputError as exc:
         print_issues(exc.issues)
         if getattr(args, "json", False):  # scripts need not parse stderr
@@ -271,6 +324,21 @@ def _check(args: argparse.Namespace) -> int:
 
     data = load(args.book)
     print_issues(data.warnings)
+    if args.json:
+        print_json(
+            {
+                "errors": [],
+                "warnings": [issue_json(i) for i in data.warnings],
+                "workbook": {
+                    "scenarios": data.scenario_names,
+                    "weighted": list(data.probabilities),
+                    "caps": list(dict.fromkeys(data.caps["rule"].astype(str))),
+                    "materials": [str(m) for m in data.materials.index],
+                    "periods": list(data.periods),
+                },
+            }
+        )
+        return EXIT_OK
     counts = (
         (len(data.periods), "period"),
         (len(data.materials), "material"),
@@ -288,49 +356,13 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def template_rows(settings: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """The example rows of a new workbook: every setting (blank = its default), four quarters,
-    and one material, sector and supplier with demand, so that the Demand sheet has its period
-    columns and the workbook passes 'check' as written."""
-    quarters = {"2027-Q1": 90, "2027-Q2": 91, "2027-Q3": 92, "2027-Q4": 92}
-    return {
-        "Settings": [{"Setting": k} for k in settings],
-        "Periods": [{"Period": p, "Days": d} for p, d in quarters.items()],
-        "Materials": [{"Material": "NdPr oxide", "Min cover (days)": 60}],
-        "Sectors": [{"Sector": "Automotive", "Shortfall penalty (per kg)": 5000}],
-        "Demand": [
-            {"Sector": "Automotive", "Material": "NdPr oxide", **dict.fromkeys(quarters, 100)}
-        ],
-        "Suppliers": [
-            {
-                "Supplier": "Example supplier",
-                "Material": "NdPr oxide",
-                "Mine country": "Australia",
-                "Refine country": "Malaysia",
-                "Capacity (t per period)": 200,
-                "Price (per kg)": 75,
-            }
-        ],
-    }
-
-
 def _template(args: argparse.Namespace) -> int:
     from model.excel.report import why_not_written
-    from model.input.template import write_input_workbook
-    from model.input.validate import SETTINGS
+    from model.input.template import write_template
 
     try:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        write_input_workbook(
-            args.out,
-            template_rows(list(SETTINGS)),
-            force=args.force,
-            note=[
-                "New workbook: the rows already filled in are an example (one material, one"
-                " sector, one supplier, four quarters) that 'ree-plan check' accepts; replace"
-                " them with your own, then run 'ree-plan check' on it.",
-            ],
-        )
+        write_template(args.out, force=args.force)
     except FileExistsError:
         print(f"{args.out} exists; use --force to overwrite it", file=sys.stderr)
         return EXIT_ERROR
