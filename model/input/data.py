@@ -73,6 +73,25 @@ class PlanData:
     route: str = "Auto"  # "Auto", "Pyomo" or "Direct": how the LP reaches HiGHS (model.lp.route)
     risk_weight: float = 0.0  # w of DESIGN §5, 0..1
     risk_level: float = 0.9  # a of DESIGN §5, 0..<1
+    # DESIGN §7: risk, effect, basis, target, change (fraction), chance (per year, fraction),
+    # duration (mean periods), row
+    risks: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {
+                c: []
+                for c in (
+                    "risk",
+                    "effect",
+                    "basis",
+                    "target",
+                    "change",
+                    "chance",
+                    "duration",
+                    "row",
+                )
+            }
+        )
+    )
     stock_lots: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(
             {c: [] for c in ("material", "tonnes", "mine", "refine", "supplier", "row")}

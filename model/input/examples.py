@@ -26,6 +26,14 @@ NOTE_PROBABILITIES = (
     "within the horizon) are illustrative guesses for 'ree-plan hedge', not forecasts."
 )
 
+NOTE_RISKS = (
+    "Risks (Risks sheet, for 'ree-plan sample' and 'ree-plan risk'): chances per year and mean"
+    " durations are illustrative orders of magnitude from the episodes since 2010 (the 2010"
+    " embargo on Japan, the 2010-2014 quotas, the April 2025 heavy rare earth licences,"
+    " Myanmar's border closures in 2021 and fighting from 2024, Lynas's licence disputes), not"
+    " forecasts."
+)
+
 QUARTERS = [f"{y}-Q{q}" for y in (2027, 2028) for q in (1, 2, 3, 4)]
 QUARTER_DAYS = [90, 91, 92, 92, 91, 91, 92, 92]  # 2028 is a leap year
 
@@ -294,6 +302,72 @@ def national_plan() -> dict[str, list[dict]]:
                 "Probability (%)": 20,  # illustrative: chance it starts by the horizon
             },
         ],
+        # DESIGN §7: what can go wrong, for 'ree-plan sample' and 'ree-plan risk'. Chances
+        # and durations are illustrative orders of magnitude from the episodes since 2010
+        # (see NOTE_RISKS), not forecasts.
+        "Risks": [
+            {
+                # 2010 embargo (2 months), 2010-2014 quotas, April 2025 licences: about four
+                # episodes in 15 years, from a quarter to years.
+                "Risk": "China export restriction",
+                "Effect": "Capacity",
+                "Basis": "Refine country",
+                "Target": "China",
+                "Change (%)": -60,
+                "Chance per year (%)": 20,
+                "Duration (periods)": 2,
+            },
+            {
+                # April 2025: licences on Dy, Tb and five more; Chinese heavy separation.
+                "Risk": "Heavy RE licences",
+                "Effect": "Capacity",
+                "Basis": "Supplier",
+                "Target": "China Southern RE",
+                "Change (%)": -75,
+                "Chance per year (%)": 15,
+                "Duration (periods)": 3,
+            },
+            {
+                # Border closures 2021, fighting in Kachin State from 2024.
+                "Risk": "Myanmar feed stops",
+                "Effect": "Capacity",
+                "Basis": "Mine country",
+                "Target": "Myanmar",
+                "Change (%)": -100,
+                "Chance per year (%)": 30,
+                "Duration (periods)": 2,
+            },
+            {
+                # Lynas in Malaysia: licence conditions 2019 and 2023; start-up delays.
+                "Risk": "Lynas outage",
+                "Effect": "Capacity",
+                "Basis": "Supplier",
+                "Target": "Lynas",
+                "Change (%)": -50,
+                "Chance per year (%)": 10,
+                "Duration (periods)": 1.5,
+            },
+            {
+                # 2011 after the embargo: Dy $1,400 (from ~$300); Europe 2025: 3x China's.
+                "Risk": "Dy price spike",
+                "Effect": "Price",
+                "Basis": "Material",
+                "Target": dy,
+                "Change (%)": 100,
+                "Chance per year (%)": 15,
+                "Duration (periods)": 3,
+            },
+            {
+                # NdPr roughly doubled in 2021-2022 and fell back by 2023.
+                "Risk": "NdPr price spike",
+                "Effect": "Price",
+                "Basis": "Material",
+                "Target": ndpr,
+                "Change (%)": 60,
+                "Chance per year (%)": 15,
+                "Duration (periods)": 3,
+            },
+        ],
     }
 
 
@@ -405,6 +479,7 @@ def write_examples(folder: Path) -> None:
             "(quarterly, 2027-2028).",
             NOTE_SOURCES,
             NOTE_PROBABILITIES,
+            NOTE_RISKS,
         ],
     )
     write_input_workbook(

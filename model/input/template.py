@@ -13,13 +13,13 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from model.input.validate import SETTINGS
-from model.input.workbook import NUMBER, PERCENT, SHEETS, Column
+from model.input.workbook import NUMBER, PERCENT, SHEET_SPECS, SHEETS, Column
 
 LIST_ROWS = 2000  # how far down the dropdowns and reference lists reach
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -106,6 +106,9 @@ DROPDOWNS: dict[tuple[str, str], tuple[str, bool]] = {
     ("Scenarios", "Target"): (_list_ref("Targets"), False),
     ("Scenarios", "First period"): (_ref("Periods"), True),
     ("Scenarios", "Last period"): (_ref("Periods"), True),
+    ("Risks", "Effect"): (_list_ref("Effect"), True),
+    ("Risks", "Basis"): (_list_ref("Basis (scenarios)"), True),
+    ("Risks", "Target"): (_list_ref("Targets"), False),
 }
 EXTRA_HELP = {
     ("Caps", "Group"): "EACH = every country (or supplier) separately",
@@ -115,6 +118,7 @@ EXTRA_HELP = {
         "Sector",
     ): "ALL = everything bought; a sector or EACH = what those sectors receive",
     ("Scenarios", "Target"): "ALL = every offer (or every material/sector)",
+    ("Risks", "Target"): "ALL = every offer (or every material/sector)",
 }
 
 
@@ -414,3 +418,52 @@ def write_template(out: str | os.PathLike[str], force: bool = False) -> None:
             " them with your own, then run 'ree-plan check' on it.",
         ],
     )
+
+
+def replace_scenarios(
+    src: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    rows: Sequence[Mapping[str, Any]],
+    note: Sequence[str] = (),
+) -> None:
+    """A copy of the input workbook ``src`` at ``out`` (atomically) whose Scenarios sheet holds
+    ``rows`` instead (``ree-plan sample``). Formulas become their saved values (the copy is
+    read like any workbook); ``Change (%)`` and ``Probability (%)`` are fractions written in
+    percent-formatted cells (0.002 shows as 0.20 % and reads as 0.2); ``note`` goes to the top
+    of the Instructions sheet."""
+    wb = load_workbook(src, data_only=True)
+    at = wb.sheetnames.index("Scenarios") if "Scenarios" in wb.sheetnames else len(wb.sheetnames)
+    if "Scenarios" in wb.sheetnames:
+        wb.remove(wb["Scenarios"])
+    ws = wb.create_sheet("Scenarios", at)
+    columns = [c.name for c in SHEET_SPECS["Scenarios"].columns]
+    columns += [k for r in rows[:1] for k in r if k not in columns]  # e.g. Risk (a note)
+    for i, name in enumerate(columns, start=1):
+        cell = ws.cell(1, i, name)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[get_column_letter(i)].width = max(12, min(28, len(name) + 4))
+    ws.row_dimensions[1].height = 32
+    ws.freeze_panes = "A2"
+    percent = {"Change (%)", "Probability (%)"}
+    for r, record in enumerate(rows, start=2):
+        for i, name in enumerate(columns, start=1):
+            value = record.get(name)
+            if value is None:
+                continue
+            cell = ws.cell(r, i, value)
+            if name in percent:
+                cell.number_format = "0.00%"
+    if note and "Instructions" in wb.sheetnames:
+        ins = wb["Instructions"]
+        ins.insert_rows(1, amount=len(note) + 1)
+        for i, text in enumerate(note, start=1):
+            ins.cell(i, 1, text).font = Font(bold=True)
+    path = os.fspath(out)
+    tmp = f"{path}.tmp-{os.getpid()}.xlsx"
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)

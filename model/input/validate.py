@@ -180,6 +180,7 @@ def validate(book: RawBook) -> PlanData:
     scenarios = _scenarios(
         c, t["Scenarios"], offers, materials.index, sectors.index, period_index, len(periods)
     )
+    risks = _risks(c, t["Risks"], materials.index, sectors.index)
     _warnings(c, materials, sectors, demand, offers)
     _cap_warnings(c, caps, offers, demand)
     _origin_warnings(c, caps, materials, stock_lots, demand)
@@ -206,6 +207,7 @@ def validate(book: RawBook) -> PlanData:
         alternatives=alternatives,
         caps=caps,
         scenarios=scenarios,
+        risks=risks,
         stock_lots=stock_lots,
         warnings=[i for i in c.issues if i.severity == WARNING],
     )
@@ -748,40 +750,7 @@ def _scenarios(
     records = []
     for _, r in table.df.iterrows():
         row = r["_row"]
-        effect = _word(r["Effect"], EFFECT_BASES)
-        if r["Effect"] is not None and effect is None:
-            c.error(
-                table,
-                "Effect",
-                row,
-                f"'{r['Effect']}' is not an effect; use Capacity, Price or Demand",
-            )
-        allowed = EFFECT_BASES.get(effect, OFFER_BASES + (SECTOR,))
-        basis = _word(r["Basis"], allowed)
-        if r["Basis"] is not None and basis is None:
-            c.error(
-                table,
-                "Basis",
-                row,
-                f"'{r['Basis']}' is not a basis for a "
-                f"{effect or 'scenario'} change; use {', '.join(allowed)}",
-            )
-        target = _word(r["Target"], (ALL,)) or r["Target"]
-        if basis and target not in (ALL, None):
-            if basis == SECTOR:
-                names = set(sectors)
-            elif basis == MATERIAL:
-                names = set(materials)
-            else:
-                names = basis_values(c.offer_names, basis)
-            if target not in names:
-                c.error(
-                    table,
-                    "Target",
-                    row,
-                    f"'{target}' is not a {basis.lower()} in the "
-                    f"workbook{_hint(target, names)}; use one of them or ALL",
-                )
+        effect, basis, target = _shock(c, table, r, materials, sectors)
         first, last = _window(c, table, r, period_index, n)
         change = r["Change (%)"]
         records.append(
@@ -807,6 +776,75 @@ def _scenarios(
     probability = given.groupby("Scenario")["Probability (%)"].first().astype(float) / 100.0
     df["probability"] = df["scenario"].map(probability).fillna(0.0).astype(float)
     return df.astype({"row": int, "change": float})
+
+
+def _shock(
+    c: _Checker, table: Table, r: Any, materials: pd.Index, sectors: pd.Index
+) -> tuple[str | None, str | None, Any]:
+    """A Scenarios or Risks row's Effect, Basis and Target, checked (DESIGN §3)."""
+    row = r["_row"]
+    effect = _word(r["Effect"], EFFECT_BASES)
+    if r["Effect"] is not None and effect is None:
+        c.error(
+            table,
+            "Effect",
+            row,
+            f"'{r['Effect']}' is not an effect; use Capacity, Price or Demand",
+        )
+    allowed = EFFECT_BASES.get(effect, OFFER_BASES + (SECTOR,))
+    basis = _word(r["Basis"], allowed)
+    if r["Basis"] is not None and basis is None:
+        c.error(
+            table,
+            "Basis",
+            row,
+            f"'{r['Basis']}' is not a basis for a "
+            f"{effect or 'scenario'} change; use {', '.join(allowed)}",
+        )
+    target = _word(r["Target"], (ALL,)) or r["Target"]
+    if basis and target not in (ALL, None):
+        if basis == SECTOR:
+            names = set(sectors)
+        elif basis == MATERIAL:
+            names = set(materials)
+        else:
+            names = basis_values(c.offer_names, basis)
+        if target not in names:
+            c.error(
+                table,
+                "Target",
+                row,
+                f"'{target}' is not a {basis.lower()} in the "
+                f"workbook{_hint(target, names)}; use one of them or ALL",
+            )
+    return effect, basis, target
+
+
+def _risks(c: _Checker, table: Table, materials: pd.Index, sectors: pd.Index) -> pd.DataFrame:
+    """DESIGN §7's Risks sheet: what can go wrong, each with its chance per year and mean
+    duration, for sampling disruption paths."""
+    records = []
+    for _, r in table.df.iterrows():
+        effect, basis, target = _shock(c, table, r, materials, sectors)
+        change, chance = r["Change (%)"], r["Chance per year (%)"]
+        records.append(
+            (
+                r["Risk"],
+                effect,
+                basis,
+                target,
+                None if change is None else change / 100.0,
+                None if chance is None else chance / 100.0,
+                r["Duration (periods)"],
+                r["_row"],
+            )
+        )
+    df = pd.DataFrame.from_records(
+        records,
+        columns=["risk", "effect", "basis", "target", "change", "chance", "duration", "row"],
+    )
+    df = df.dropna().reset_index(drop=True)
+    return df.astype({"row": int, "change": float, "chance": float, "duration": float})
 
 
 def _probabilities(c: _Checker, table: Table) -> None:

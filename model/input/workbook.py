@@ -295,6 +295,39 @@ SHEETS: tuple[SheetSpec, ...] = (
         ),
         help="Disruption scenarios; rows with the same name form one scenario.",
     ),
+    SheetSpec(
+        "Risks",
+        False,
+        (
+            Column("Risk", TEXT),
+            Column("Effect", TEXT, help="Capacity, Price or Demand (as on Scenarios)"),
+            Column(
+                "Basis", TEXT, help="Mine country, Refine country, Supplier, Material or Sector"
+            ),
+            Column("Target", TEXT, help="A name of that basis, or ALL"),
+            Column("Change (%)", PERCENT, min=-100, unit="%", help="-100 = stops entirely"),
+            Column(
+                "Chance per year (%)",
+                PERCENT,
+                min=0,
+                min_exclusive=True,
+                max=100,
+                unit="%",
+                help="How likely an episode is to start within a year (10 = one year in ten)",
+            ),
+            Column(
+                "Duration (periods)",
+                NUMBER,
+                min=1,
+                unit="periods",
+                help="How long an episode lasts on average, in periods (1 = exactly one)",
+            ),
+        ),
+        key=("Risk",),
+        help="What can go wrong, for 'ree-plan sample' and 'ree-plan risk': each risk starts"
+        " episodes at random (its chance per year) lasting its duration on average; risks are"
+        " independent.",
+    ),
 )
 SHEET_SPECS = {s.name: s for s in SHEETS}
 
