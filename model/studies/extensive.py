@@ -13,6 +13,16 @@ columns* for those periods, so the equalities need no rows. Before t0_s the scen
 all 1 and nothing is released, so copy s's rows of those periods are the baseline's rows over
 the same columns; they are left out (HiGHS would drop them as duplicates anyway). Every family,
 cap scope, the budget, alternatives and penalties thus hold in every copy by construction.
+
+The hedge's general information rule (DESIGN §5, ``history=True``): copy s uses, in period t,
+the columns of the first copy (the baseline first, then sheet order) whose factors (capacity,
+price, demand, released floors) agree with s's in every period up to and including t. Agreement
+through t implies agreement through t - 1, so the copies that share a period form a tree of
+groups that only split as time goes on; a row of period t reaches back at most to t - 1 (stock
+balance), so a copy that shares period t has every column of its period-t rows shared, and the
+rows are left out as above. Without ``history`` (DESIGN §2's step 2, which states §3's stress
+test: each scenario known in full from its start), a copy shares only with the baseline copy,
+before its t0.
 """
 
 from __future__ import annotations
@@ -27,7 +37,7 @@ from model.input.data import PlanData
 from model.lp.families import periods_of
 from model.lp.formulation import Built, Numbers, numbers
 from model.lp.highs import stack
-from model.lp.scenarios import factors
+from model.lp.scenarios import Factors, factors
 
 BASELINE = "Baseline"
 
@@ -38,12 +48,15 @@ class Copy:
 
     name: str
     probability: float
-    first: int  # t0: the copy shares every period before it with the baseline copy
+    first: int  # t0: the scenario's earliest First period (the baseline's: 0)
     num: Numbers
     colmap: np.ndarray  # column of the single model -> column of the extensive form
     rows: np.ndarray  # rows of the single model this copy has (t >= t0)
     row_ids: np.ndarray  # their rows in the extensive form
     cost: np.ndarray  # C_s per column of the single model (currency per unit, no tie-breaker)
+    # Per period, the copy whose columns this copy uses (itself where it decides alone): the
+    # baseline copy (0) before t0, and with the history rule, any copy of the same history.
+    rep: np.ndarray
 
 
 @dataclass
@@ -66,9 +79,46 @@ class ExtensiveForm:
     z: np.ndarray  # CVaR's z_s columns
 
 
-def extensive_form(data: PlanData, b: Built, wanted: list[tuple[str, float, int]]) -> ExtensiveForm:
+def own_from(c: Copy) -> int:
+    """The first period in which copy ``c`` does not use the baseline copy's decisions (the
+    number of periods when it shares them all)."""
+    apart = np.flatnonzero(c.rep != 0)
+    return int(apart[0]) if len(apart) else len(c.rep)
+
+
+def sharing(data: PlanData, facs: list[Factors], history: bool) -> np.ndarray:
+    """``rep[s, t]``: the copy whose period-t columns copy s uses (s itself where it decides
+    alone). With ``history``, the first copy whose factors agree with s's through t (DESIGN
+    §5's general rule); without, the baseline copy (0) before s's first period, else s."""
+    n_t = len(data.periods)
+    rep = np.tile(np.arange(len(facs))[:, None], (1, n_t))
+    if not history:
+        for s, f in enumerate(facs):
+            rep[s, : f.first] = 0
+        return rep
+    demand_t = data.demand["t"].to_numpy()
+    group = [-1] * len(facs)  # each copy's history through t - 1, as its representative
+    for t in range(n_t):
+        first_with: dict[tuple[int, bytes, bytes, bytes, bool], int] = {}
+        for s, f in enumerate(facs):
+            signature = (
+                group[s],
+                f.capacity[:, t].tobytes(),
+                f.price[:, t].tobytes(),
+                f.demand[demand_t == t].tobytes(),
+                bool(f.released[t]),
+            )
+            rep[s, t] = first_with.setdefault(signature, s)
+        group = [int(g) for g in rep[:, t]]
+    return rep
+
+
+def extensive_form(
+    data: PlanData, b: Built, wanted: list[tuple[str, float, int]], history: bool = False
+) -> ExtensiveForm:
     """The extensive form's arrays: one copy of ``b`` per scenario, sharing the baseline
-    copy's columns before each scenario's start; CVaR columns and rows when w > 0."""
+    copy's columns before each scenario's start (with ``history``: the columns of every copy
+    with the same history, DESIGN §5); CVaR columns and rows when w > 0."""
     idx = b.idx
     st = stack(b)
     n_col, n_row = len(st.cost), st.a.shape[0]
@@ -91,11 +141,15 @@ def extensive_form(data: PlanData, b: Built, wanted: list[tuple[str, float, int]
     rows_r, rows_c, rows_v = [], [], []
     n_glob, r_glob = 0, 0
     w, a = data.risk_weight, data.risk_level
-    for name, p, t0 in wanted:
-        f = factors(data, None if name == BASELINE else name)
+    facs = [factors(data, None if name == BASELINE else name) for name, _, _ in wanted]
+    rep = sharing(data, facs, history)
+    for s, ((name, p, t0), f) in enumerate(zip(wanted, facs, strict=True)):
         num = numbers(data, idx, f)
-        own = col_t >= t0  # the copy's own columns; before t0 it uses the baseline copy's
+        own = rep[s, col_t] == s  # the copy's own columns; elsewhere another copy's
         colmap = np.arange(n_col, dtype=np.int32)
+        for t in np.flatnonzero(rep[s] != s):
+            at = col_t == t
+            colmap[at] = copies[rep[s, t]].colmap[at]
         colmap[own] = n_glob + np.arange(int(own.sum()))
         if name == BASELINE:
             assert own.all()
@@ -106,7 +160,7 @@ def extensive_form(data: PlanData, b: Built, wanted: list[tuple[str, float, int]
         upper.append(hi[own])
         cost = true_cost.copy()
         cost[st.col["buy"]] = num.buy_cost
-        kept = np.flatnonzero(row_t >= t0)
+        kept = np.flatnonzero(rep[s, row_t] == s)
         rowmap = np.full(n_row, -1, dtype=np.int32)
         rowmap[kept] = r_glob + np.arange(len(kept))
         r_lo, r_hi = st.row_lower.copy(), st.row_upper.copy()
@@ -120,7 +174,7 @@ def extensive_form(data: PlanData, b: Built, wanted: list[tuple[str, float, int]
         rows_r.append(rowmap[a_r[sel]])
         rows_c.append(colmap[a_c[sel]])
         rows_v.append(v[sel])
-        copies.append(Copy(name, p, t0, num, colmap, kept, rowmap[kept], cost))
+        copies.append(Copy(name, p, t0, num, colmap, kept, rowmap[kept], cost, rep[s]))
         n_glob += int(own.sum())
         r_glob += len(kept)
 

@@ -49,7 +49,7 @@ from model.lp.scenarios import factors
 from model.plan.check import PlanCheckError
 from model.plan.results import Plan, bought, extract, penalties
 from model.studies.baseline import SOLVER, plan_problems
-from model.studies.extensive import BASELINE, Copy, ExtensiveForm, extensive_form
+from model.studies.extensive import BASELINE, Copy, ExtensiveForm, extensive_form, own_from
 from model.studies.stress import stress_data
 
 H_REL_TOL = 1e-9  # the second pass keeps H within this (relative) of its optimum (DESIGN §5)
@@ -61,6 +61,8 @@ class HedgeResult:
     summary: dict[str, Any] = field(default_factory=dict)
     plan: Plan | None = None  # the baseline copy's plan, with the hedge's Summary rows
     plans: dict[str, Plan] = field(default_factory=dict)  # every copy's plan
+    # every copy's variable values per family, as the single model's (to follow a copy's plan)
+    values: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)  # the Hedge sheet
     purchases: pd.DataFrame | None = None
     stock: pd.DataFrame | None = None
@@ -147,7 +149,7 @@ def hedge_data(data: PlanData) -> HedgeResult:
     t0 = time.perf_counter()
     progress.say(f"building the hedge over {len(copies_wanted)} outcomes")
     b = build_model(data, factors(data, None), idx=base.built.idx)
-    ext = extensive_form(data, b, copies_wanted)
+    ext = extensive_form(data, b, copies_wanted, history=True)
     for rb in b.row_blocks.values():
         rb.parts = []  # stacked into the extensive form; the blocks' copy is only memory
     timings["build_s"] = time.perf_counter() - t0
@@ -283,9 +285,10 @@ def _shared_periods(periods: list[str], copies: list[Copy]) -> list[str]:
     """Which periods are decided once for which scenarios, in runs of equal sharing."""
     groups: dict[tuple[str, ...], list[str]] = {}
     for t, label in enumerate(periods):
-        sharing = tuple(c.name for c in copies if c.name == BASELINE or c.first > t)
-        if len(sharing) > 1:
-            groups.setdefault(sharing, []).append(label)
+        for r in dict.fromkeys(int(c.rep[t]) for c in copies):
+            sharing = tuple(c.name for c in copies if c.rep[t] == r)
+            if len(sharing) > 1:
+                groups.setdefault(sharing, []).append(label)
     return [
         f"Decided once for {', '.join(names[:-1])} and {names[-1]} (no shock can be told "
         f"apart before then): {', '.join(labels)}."
@@ -294,11 +297,10 @@ def _shared_periods(periods: list[str], copies: list[Copy]) -> list[str]:
 
 
 def _copy_label(c: Copy, copies: list[Copy], b: Built, family: str, i: int) -> str:
-    if c.name != BASELINE:
-        return c.name
     t = int(periods_of(b.idx, family)[i])
-    sharing = [o.name for o in copies if o.name != BASELINE and o.first > t]
-    return BASELINE + (f", shared with {', '.join(sharing)}" if sharing else "")
+    me = copies.index(c)
+    sharing = [o.name for o in copies if o is not c and o.rep[t] == me]
+    return c.name + (f", shared with {', '.join(sharing)}" if sharing else "")
 
 
 def _results(
@@ -314,11 +316,13 @@ def _results(
 ) -> HedgeResult:
     idx = b.idx
     plans: dict[str, Plan] = {}
+    copy_values: dict[str, dict[str, np.ndarray]] = {}
     costs, shorts = [], []
     problems: list[str] = []
     for c in copies:
         xs = x[c.colmap]
         values = {f: xs[pos] for f, pos in col.items()}
+        copy_values[c.name] = values
         cost = float(c.cost @ xs)
         plan = extract(data, idx, c.num, values, cost, c.name, SOLVER, 0.0)
         problems += [f"[{c.name}] {p}" for p in plan_problems(b, plan, c.num)]
@@ -409,7 +413,9 @@ def _results(
     for c in copies:
         p = plans[c.name]
         bought = _bought(p)
-        purchases.append(bought[bought["_t"] >= c.first].assign(Scenario=c.name))
+        # the periods it does not share with the baseline copy (all of them for the baseline)
+        start = 0 if c.name == BASELINE else own_from(c)
+        purchases.append(bought[bought["_t"] >= start].assign(Scenario=c.name))
         st = p.sheets["Stock"]
         stock.append(
             st.assign(Scenario=c.name)[
@@ -421,7 +427,7 @@ def _results(
     ]
     stock_df = pd.concat(stock, ignore_index=True)
 
-    shared = min(c.first for c in copies[1:])
+    shared = min(own_from(c) for c in copies[1:])
     base_copy = plans[BASELINE]
     now = _now(_bought(base_copy), periods[:shared], _bought(base_plan))
     now_stock = None
@@ -447,6 +453,7 @@ def _results(
         summary=summary,
         plan=plan,
         plans=plans,
+        values=copy_values,
         rows=rows,
         purchases=purchases_df,
         stock=stock_df,
