@@ -29,12 +29,16 @@ from model.excel.report import (
     OVERVIEW_ROWS,
     OutputError,
     Preface,
+    target_path,
+    why_not_written,
     write_comparison,
     write_frontier,
     write_plan,
 )
 from model.input.data import PlanData
+from model.input.issues import InputError, Issue
 from model.input.plan_book import read_plan_book
+from model.input.template import replace_scenarios
 from model.input.validate import load
 from model.lp.highs import (
     INFEASIBLE,
@@ -53,6 +57,8 @@ from model.studies.frontier import (
     summary_sentence,
 )
 from model.studies.hedge import hedge_data
+from model.studies.risk import PLANS, RiskResult, risk_data
+from model.studies.sampling import alike, sample, sheet_rows
 from model.studies.stress import stress_data
 
 
@@ -554,3 +560,220 @@ def _plain(v: Any) -> Any:
     if hasattr(v, "item"):
         v = v.item()
     return None if isinstance(v, float) and not np.isfinite(v) else v
+
+
+def run_sample(args: argparse.Namespace) -> int:
+    """``ree-plan sample BOOK --samples N``: DESIGN §7's paths, as the Scenarios sheet of a
+    copy of the workbook (alike paths merged, their share as the probability)."""
+    if args.samples < 1:
+        raise InputError([Issue("command line", "--samples", "give at least 1 path")])
+    data = _load(args)
+    _need_risks(data, "sample")
+    out = Path(args.out) if args.out else default_out(args.book, "sampled")
+    paths = sample(data, args.samples, args.seed)
+    named = alike(paths)
+    quiet = sum(1 for p in paths if not p)
+    rows = sheet_rows(data, [(n, p, c / args.samples) for n, p, c in named])
+    note = [
+        f"Scenarios sampled by 'ree-plan sample': {args.samples} paths from the Risks sheet,"
+        f" seed {args.seed}; {len(named)} distinct paths with an episode (alike paths merged,"
+        f" Probability (%) = their share of the {args.samples}), {quiet} with none (the quiet"
+        " world: the baseline). The Risk column says which risk each row comes from.",
+        "",
+    ]
+    try:
+        out = target_path(out, [args.book])
+        progress.say(f"writing {out}")
+        replace_scenarios(args.book, out, rows, note)
+    except (OutputError, OSError) as exc:
+        why = why_not_written(exc) if isinstance(exc, OSError) else str(exc)
+        print(f"ree-plan: cannot write the sampled workbook: {why}", file=sys.stderr)
+        return EXIT_ERROR
+    progress.clear()
+    counts = {r: 0 for r in data.risks["risk"]}
+    for p in paths:
+        for e in p:
+            counts[data.risks["risk"].iloc[e.risk]] += 1
+    if args.json:
+        print_json(
+            {
+                "paths": args.samples,
+                "distinct": len(named),
+                "quiet": quiet,
+                "episodes": counts,
+                **_json_extra(out, data),
+            }
+        )
+        return EXIT_OK
+    print(f"Sampled workbook written to {out}")
+    print(
+        f"  {args.samples} paths (seed {args.seed}): {len(named)} distinct with an episode,"
+        f" {quiet} quiet"
+    )
+    for name, n in counts.items():
+        print(f"  {name}: {n} episodes ({n / args.samples:.2f} a path)")
+    return EXIT_OK
+
+
+def _need_risks(data: PlanData, command: str) -> None:
+    if data.risks.empty:
+        raise InputError(
+            [
+                Issue(
+                    "Risks",
+                    "",
+                    f"'ree-plan {command}' samples disruption paths from the Risks sheet, which"
+                    " has no risk; add one row per kind of trouble (its effect, chance per year"
+                    " and mean duration in periods)",
+                )
+            ]
+        )
+
+
+def risk_preface(data: PlanData, r: RiskResult) -> Preface:
+    """The risk workbook's Overview: what the sample says about both plans."""
+    cur = data.currency
+    s = r.summary
+    risk = r.table.set_index("Plan")
+    q, h = risk.loc[PLANS[0]], risk.loc[PLANS[1]]
+    lines = [
+        f"{s['Test paths']} test paths sampled from the Risks sheet (seed {s['Seed']}), each"
+        " followed by both plans the way 'stress' follows a plan: its quiet-world branch"
+        " until the path's first episode, then re-planned. The hedged plan was made over"
+        f" {s['Training paths']} other paths (training), so the test paths are out of sample.",
+    ]
+    if s.get("Hedge note"):
+        lines.append(f"Note: {s['Hedge note']}.")
+    lines.append(
+        f"Quiet-world plan: mean cost {q['Mean cost']:,.0f} {cur}, 1 path in 10 above"
+        f" {q['P90 cost']:,.0f}, CVaR at {s['Risk level (%)']:g} % {q['CVaR']:,.0f}; demand goes"
+        f" unmet on {q['Probability of shortfall (%)']:.1f} % of the paths."
+    )
+    lines.append(
+        f"Hedged plan: mean cost {h['Mean cost']:,.0f} {cur}, 1 path in 10 above"
+        f" {h['P90 cost']:,.0f}, CVaR {h['CVaR']:,.0f}; demand goes unmet on"
+        f" {h['Probability of shortfall (%)']:.1f} % of the paths."
+    )
+    value = s.get("Value of hedging (out of sample)")
+    price = s["Hedged cost (no episode)"] - s["Quiet-world cost (no episode)"]
+    if value is not None and s.get("Value of hedging, 95 % low") is not None:
+        lines.append(
+            f"Value of hedging out of sample: {value:,.0f} {cur} a path on average (95 %"
+            f" confidence {s['Value of hedging, 95 % low']:,.0f} to"
+            f" {s['Value of hedging, 95 % high']:,.0f}), paired over the same paths; if no"
+            f" episode comes, the hedge costs {price:,.0f}"
+            " more. The plan sheets below are the hedged plan's quiet-world branch: what to buy"
+            " while nothing happens."
+        )
+    worst = r.worst[
+        [
+            "Path",
+            "Quiet-world cost",
+            "Hedged cost",
+            "Quiet-world shortfall (t)",
+            "Hedged shortfall (t)",
+        ]
+    ]
+    # Their episodes as rows (a sentence per path would not fit a column).
+    episodes = r.paths[r.paths["Path"].isin(worst["Path"])]
+    order = {p: i for i, p in enumerate(worst["Path"])}
+    episodes = episodes.sort_values("Path", key=lambda c: c.map(order), kind="stable")
+    episodes = episodes[["Path", "First period", "Last period", "Risk"]]  # Risk runs on
+    blocks = [
+        (
+            "Both plans over the test paths",
+            "all figures on sheet Risk",
+            r.table.drop(columns=["Paths without a plan"]),
+        ),
+        (
+            "The worst test paths for the quiet-world plan",
+            "every path on sheet Path costs",
+            worst,
+        ),
+        ("What happens on them", "one row per episode; every path's on sheet Paths", episodes),
+    ]
+    if len(r.shortfall):
+        blocks.append(
+            (
+                "Expected shortfall per material and sector",
+                "tonnes over the horizon, averaged over the test paths",
+                r.shortfall,
+            )
+        )
+    return Preface("How risky is the plan: sampled disruption paths", lines, blocks)
+
+
+def run_risk(args: argparse.Namespace) -> int:
+    """``ree-plan risk BOOK``: DESIGN §7's risk profile of the quiet-world and hedged plans."""
+    for flag in ("samples", "train"):
+        if getattr(args, flag) < 1:
+            raise InputError([Issue("command line", f"--{flag}", "give at least 1 path")])
+    data = _load(args)
+    _need_risks(data, "risk")
+    client = cluster = None
+    if args.workers or args.scheduler:
+        try:
+            client, cluster = dask_client(args.workers, args.scheduler)
+        except (RuntimeError, OSError) as exc:
+            print(f"ree-plan: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+    try:
+        result = risk_data(data, args.samples, args.train, args.seed, client, progress.say)
+    except PlanCheckError as exc:
+        print(f"ree-plan: {exc}\nNo plan was written.", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    if result.status != OPTIMAL:
+        return _report_status(
+            result.status, result.explanation, result.detail, "No plan", args, data
+        )
+    out = Path(args.out) if args.out else default_out(args.book, "risk")
+    hedge = result.hedge
+    plan = hedge.plan if hedge is not None and hedge.plan is not None else result.quiet.plan
+    plan.summary.update(result.summary)
+    sheets = {
+        "Risk": result.table,
+        "Cost distribution": result.distribution,
+        "Path costs": result.costs,
+        "Paths": result.paths,
+        "Expected shortfall": result.shortfall,
+    }
+    if hedge is not None:
+        sheets["Hedge"] = pd.DataFrame(hedge.rows)
+    try:
+        progress.say(f"writing {out}")
+        write_plan(out, plan, data, sheets, risk_preface(data, result))
+    except (OutputError, OSError) as exc:
+        print(f"ree-plan: cannot write the risk workbook: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    progress.clear()
+    if args.json:
+        print_json(
+            {
+                "summary": _json_summary(plan.summary),
+                "risk": [_json_summary(r) for r in result.table.to_dict("records")],
+                **_json_extra(out, data),
+            }
+        )
+        return EXIT_OK
+    cur = data.currency
+    s = result.summary
+    print(f"Risk profile written to {out}")
+    for r in result.table.to_dict("records"):
+        print(
+            f"  {r['Plan']}: mean {r['Mean cost']:,.0f}, P90 {r['P90 cost']:,.0f}, CVaR"
+            f" {r['CVaR']:,.0f} {cur}; shortfall on {r['Probability of shortfall (%)']:.1f} %"
+            " of paths"
+        )
+    if s.get("Value of hedging (out of sample)") is not None:
+        low, high = s.get("Value of hedging, 95 % low"), s.get("Value of hedging, 95 % high")
+        band = f" (95 %: {low:,.0f} to {high:,.0f})" if low is not None else ""
+        print(
+            f"  Value of hedging out of sample: {s['Value of hedging (out of sample)']:,.0f}"
+            f" {cur}{band}"
+        )
+    return EXIT_OK

@@ -149,6 +149,35 @@ def build_parser() -> argparse.ArgumentParser:
         default=720,
         help="a run and its files are removed this long after it ends (default 720, 12 h)",
     )
+    sa = sub.add_parser(
+        "sample",
+        help="sample disruption paths from the Risks sheet into a copy of the workbook whose"
+        " Scenarios sheet holds them (every command runs on it)",
+        epilog="Exit codes: 0 written, 2 bad input (no Risks sheet, a bad count), 1 anything else.",
+    )
+    sa.add_argument("book", help="the input workbook (.xlsx), with a Risks sheet")
+    sa.add_argument("--samples", type=int, required=True, help="how many paths to draw")
+    sa.add_argument("--seed", type=int, default=0, help="the generator's seed (default 0)")
+    sa.add_argument("-o", "--out", help="path (default outputs/<book>-sampled.xlsx)")
+    sa.add_argument("--json", action="store_true", help="print what was sampled as JSON")
+    sa.set_defaults(route=None)
+    rk = sub.add_parser(
+        "risk",
+        help="how risky is the plan, really: the quiet-world plan and the hedge over sampled"
+        " training paths, both followed into fresh test paths",
+        epilog=EXITS,
+    )
+    rk.add_argument("book", help="the input workbook (.xlsx), with a Risks sheet")
+    rk.add_argument("--samples", type=int, default=500, help="test paths (default 500)")
+    rk.add_argument("--train", type=int, default=50, help="training paths (default 50)")
+    rk.add_argument("--seed", type=int, default=0, help="the generator's seed (default 0)")
+    rk.add_argument("-o", "--out", help="path (default outputs/<book>-risk.xlsx)")
+    rk.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    _route_option(rk)
+    rk.add_argument(
+        "--workers", type=int, help="run the test paths on a local Dask cluster of N processes"
+    )
+    rk.add_argument("--scheduler", help="run the test paths on the Dask cluster at this address")
     b = sub.add_parser("bench", help="time each stage on a synthetic workbook")
     b.add_argument(
         "--size",
@@ -273,6 +302,14 @@ def _run(args: argparse.Namespace) -> int:
             from model.cli.commands import run_compare
 
             return run_compare(args)
+        if args.command == "sample":
+            from model.cli.commands import run_sample
+
+            return run_sample(args)
+        if args.command == "risk":
+            from model.cli.commands import run_risk
+
+            return run_risk(args)
         if args.command == "bench":
             return _bench(args)
         if args.command == "serve":
@@ -331,6 +368,7 @@ def _check(args: argparse.Namespace) -> int:
                 "warnings": [issue_json(i) for i in data.warnings],
                 "workbook": {
                     "scenarios": data.scenario_names,
+                    "risks": data.risks["risk"].astype(str).tolist(),
                     "weighted": list(data.probabilities),
                     "caps": list(dict.fromkeys(data.caps["rule"].astype(str))),
                     "materials": [str(m) for m in data.materials.index],
@@ -346,6 +384,7 @@ def _check(args: argparse.Namespace) -> int:
         (len(data.offers), "offer"),
         (len(data.caps), "cap"),
         (len(data.scenario_names), "scenario"),
+        (len(data.risks), "risk"),
     )
     listed = ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts)
     weighted = len(data.probabilities)

@@ -59,6 +59,11 @@ SUMMARY_MONEY = (
     "Value of foresight",
     "Hedge objective (unhedged)",
     "Baseline optimum",
+    "Value of hedging (out of sample)",
+    "Value of hedging, 95 % low",
+    "Value of hedging, 95 % high",
+    "Quiet-world cost (no episode)",
+    "Hedged cost (no episode)",
 )
 ALERT, BINDING = "#F8CBAD", "#FFE699"  # shortfall / below floor; binding cap
 # sheet -> (column whose value flags the row, Excel condition on that cell, fill colour)
@@ -145,7 +150,7 @@ class _Formats:
         if column.endswith("(t)") or column == "Tonnes":
             return TONNES
         if (
-            column in ("Cost", "Penalty", "Penalties")
+            column in ("Cost", "Penalty", "Penalties", "CVaR")
             or column.endswith((" cost", " over foresight", " penalties"))
             or column.startswith(("Average value", "Saving"))
         ):
@@ -719,7 +724,36 @@ def _hedge_chart(wb: Any, fm: _Formats, ws: Any, df: pd.DataFrame) -> None:
         ws.insert_chart(n + 3, 5 * k, chart)
 
 
-def _target(path: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]]) -> Path:
+def _distribution_chart(wb: Any, fm: _Formats, ws: Any, df: pd.DataFrame) -> None:
+    """Beside the Cost distribution table: how many test paths cost what, per plan (a
+    histogram over the same bins for both plans, so their shapes can be compared)."""
+    n = len(df)
+    if not n:
+        return
+    cols = list(df.columns)
+    chart = _chart(
+        wb,
+        {"type": "column"},
+        f"Cost per test path ({fm.currency}): how many paths",
+        "#,##0",
+        "paths",
+    )
+    for column in [c for c in cols if c.endswith("(paths)")]:
+        j = cols.index(column)
+        chart.add_series(
+            {
+                "name": ["Cost distribution", 0, j],
+                "categories": ["Cost distribution", 1, 0, n, 0],
+                "values": ["Cost distribution", 1, j, n, j],
+                "gap": 30,
+            }
+        )
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": CHART_W * 1.4, "height": CHART_H + 40})
+    ws.insert_chart(1, len(cols) + 1, chart)
+
+
+def target_path(path: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]]) -> Path:
     """The output path, refused when it is one of the input workbooks; its folder made."""
     out = Path(path)
     if out.is_dir():
@@ -784,7 +818,7 @@ def write_plan(
     preface: Preface | None = None,
 ) -> Path:
     """Write the plan workbook at ``path`` (atomically); return the path written."""
-    out = _target(path, [data.source])
+    out = target_path(path, [data.source])
     ov = build_overview(data, plan)
 
     def fill(wb: Any, fm: _Formats) -> None:
@@ -799,6 +833,8 @@ def write_plan(
                 _stress_charts(wb, fm, ws, _public(df))
             elif name == "Hedge":
                 _hedge_chart(wb, fm, ws, _public(df))
+            elif name == "Cost distribution":
+                _distribution_chart(wb, fm, ws, _public(df))
 
     return _atomic(out, str(plan.summary.get("Currency", "")), fill)
 
@@ -812,7 +848,7 @@ def write_frontier(
 ) -> Path:
     """The frontier workbook: an Overview (the sentences ``lines``, the curve's table and
     charts) and the Frontier sheet (every column); atomically."""
-    out = _target(path, [data.source])
+    out = target_path(path, [data.source])
     df = _public(frontier)
 
     def fill(wb: Any, fm: _Formats) -> None:
@@ -883,7 +919,7 @@ def write_comparison(path: str | os.PathLike[str], c: Comparison, inputs: Sequen
     """The comparison workbook of ``ree-plan compare`` (DESIGN §6): an Overview (sentences, the
     cost rows side by side, the purchases that changed most, warnings), then Summary,
     Purchases, Stock, Shortfall and Concentration with both plans and the change; atomically."""
-    out = _target(path, inputs)
+    out = target_path(path, inputs)
     summary = c.summary.set_index("Item")
     currency = str(summary["A"].get("Currency") or summary["B"].get("Currency") or "")
     money = ["Total cost", *COST_ROWS]

@@ -650,12 +650,15 @@ def fix_before(handle: Handle, values: dict[str, np.ndarray], t0: int) -> None:
             h.changeColsBounds(len(cols), cols, v, v)
 
 
-def run_followed(handle: Handle, num: Numbers, values: dict[str, np.ndarray], t0: int) -> Solution:
+def run_followed(
+    handle: Handle, num: Numbers, values: dict[str, np.ndarray], t0: int, tidy: bool = True
+) -> Solution:
     """DESIGN §3's re-solve: the plan ``values`` followed before ``t0``, the numbers ``num``
-    (a scenario's) from then on; warm. The scenario's numbers stay loaded, the fixing goes."""
+    (a scenario's) from then on; warm. The scenario's numbers stay loaded, the fixing goes.
+    Without ``tidy``, HiGHS's optimal plan as it comes (no step 3: its cost is the same)."""
     push_numbers(handle, num)
     fix_before(handle, values, t0)
-    solution = run(handle, tidy=True)
+    solution = run(handle, tidy=tidy)
     unfix(handle)
     return solution
 
