@@ -34,6 +34,8 @@ def kinds(seed: int) -> dict[str, Any]:
         "scenarios": int(rng.choice([0, 1, 1, 2, 4])),
         "probabilities": bool(rng.random() < 0.6),
         "recycling": bool(rng.random() < 0.5),
+        # drawn apart, so that the features above stay what they were before Risks existed
+        "risks": bool(np.random.default_rng([seed, 7]).random() < 0.5),
         "rng": rng,
     }
 
@@ -155,6 +157,28 @@ def rows(seed: int) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
         scen.append(row)
     if scen:
         out["Scenarios"] = scen
+    if k["risks"]:  # DESIGN §7
+        pct = (lambda v: f"{v}%") if k["percent_text"] else (lambda v: v)
+        out["Risks"] = [
+            {
+                "Risk": "China stops",
+                "Effect": "Capacity",
+                "Basis": "Refine country",
+                "Target": "China",
+                "Change (%)": pct(-100),
+                "Chance per year (%)": pct(30),
+                "Duration (periods)": 2,
+            },
+            {
+                "Risk": "Demand surge",
+                "Effect": "Demand",
+                "Basis": "Sector",
+                "Target": "ALL",
+                "Change (%)": pct(40),
+                "Chance per year (%)": pct(20),
+                "Duration (periods)": 1.5,
+            },
+        ]
     if k["budget"]:
         spend = sum(need.values()) * 1000 * 60
         settings.append({"Setting": "Budget per period", "Value": round(spend * 0.9)})

@@ -42,13 +42,16 @@ def test_every_command(seed: int, tmp_path: Path, run_cli) -> None:
     if "Caps" in sheets:  # 0 % on an EACH cap: nothing can be bought (infeasible points)
         runs.append(("frontier", "--cap", "Refine cap", "--shares", "100,50,0"))
     runs.append(("frontier", "--cover", "ALL", "--days", "0,45,400"))
+    if kinds["risks"]:  # DESIGN §7: sample (then hedge the copy), and risk
+        runs.append(("sample", "--samples", "12", "--seed", str(seed)))
+        runs.append(("risk", "--samples", "12", "--train", "6", "--seed", str(seed)))
     seen = {}
     for i, args in enumerate(runs):
         out = tmp_path / f"out{i}.xlsx"
         code, text, err = run_cli(*args[:1], book, *args[1:], "-o", out, "--json")
         what = f"seed {seed} {kinds} {' '.join(args)}"
-        if args[0] == "frontier":
-            allowed = {0}  # infeasible points are rows saying why
+        if args[0] in ("frontier", "sample"):
+            allowed = {0}  # infeasible points are rows saying why; sampling solves nothing
         elif args[0] == "hedge" and not (scenarios and kinds["probabilities"]):
             allowed = {2}  # the hedge needs a probability: bad input, said so
         else:
@@ -67,6 +70,14 @@ def test_every_command(seed: int, tmp_path: Path, run_cli) -> None:
             assert not out.exists(), what
             assert "errors" in answer or answer["status"] in ("infeasible", "stopped"), what
     assert book.read_bytes() == before
+    if kinds["risks"]:  # the sampled copy reads like any workbook: check and hedge it
+        sampled = (
+            tmp_path / f"out{runs.index(('sample', '--samples', '12', '--seed', str(seed)))}.xlsx"
+        )
+        assert run_cli("check", sampled)[0] == 0, f"seed {seed}: sampled copy"
+        code, _, err = run_cli("hedge", sampled, "-o", tmp_path / "sampled-hedge.xlsx")
+        assert code in (0, 2, 3), f"seed {seed} hedge of the sampled copy: {err}"
+        assert "Traceback" not in err
     # compare lines any two plans up: the baseline against each other plan written.
     written = [tmp_path / f"out{i}.xlsx" for i, a in enumerate(runs) if seen[a] == 0]
     plans = [
