@@ -497,3 +497,25 @@ def test_pages_answer_without_javascript(server):
     assert c.get("/template.xlsx").status_code == 200
     t = openpyxl.load_workbook(io.BytesIO(c.get("/template.xlsx").content))
     assert "Suppliers" in t.sheetnames
+
+
+def test_sample_and_risk_runs(server, tmp_path: Path):
+    """The page's later commands: a risk profile, and a sampled workbook taken up as the
+    workbook to plan; sampling options are bounded on a shared server."""
+    c = server.client(follow_redirects=True)
+    risk = submit(c, NATIONAL, "risk", samples="20", train="8", seed="3")
+    assert risk.status_code == 202, risk.text
+    done = wait_run(c, risk.json()["id"])
+    assert done["status"] == "done", done
+    assert [r["Plan"] for r in done["risk"]] == ["Quiet-world", "Hedged"]
+    page = c.get(f"/runs/{done['id']}")
+    assert "How risky is the plan" in page.text and "Value of hedging" in page.text
+    sampled = submit(c, NATIONAL, "sample", samples="30", seed="1")
+    done = wait_run(c, sampled.json()["id"])
+    assert done["status"] == "done" and done["paths"] == 30
+    used = c.post(f"/runs/{done['id']}/use")
+    assert used.status_code == 200 and "can be planned" in used.text
+    for options in ({"samples": "0"}, {"samples": "x"}, {"samples": "100", "train": "100000"}):
+        answer = submit(c, NATIONAL, "risk", **options)
+        assert answer.status_code == 422, options
+    assert submit(c, SMALL, "sample", samples="5").status_code == 422  # no Risks sheet

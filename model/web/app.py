@@ -59,9 +59,21 @@ OPTIONS: dict[str, tuple[str, ...]] = {
     "stress": ("scenario", "route"),
     "hedge": ("route",),
     "frontier": ("cap", "shares", "cover", "days", "route"),
+    "sample": ("samples", "seed"),
+    "risk": ("samples", "train", "seed", "route"),
     "compare": ("a", "b"),
 }
-SUFFIX = {"solve": "plan", "stress": "stress", "hedge": "hedge", "frontier": "frontier"}
+SUFFIX = {
+    "solve": "plan",
+    "stress": "stress",
+    "hedge": "hedge",
+    "frontier": "frontier",
+    "sample": "sampled",
+    "risk": "risk",
+}
+# A shared server's bounds on sampling (the hedge over training paths is one LP whose size
+# grows with them; see the README's risk benchmark).
+MAX_PATHS = {"samples": 5000, "train": 200}
 PLANS = ("solve", "stress", "hedge")  # the runs whose workbook 'compare' reads
 EXPIRE_EVERY_S = 30.0
 SECURITY_HEADERS = {
@@ -394,6 +406,19 @@ def create_app(settings: Settings) -> FastAPI:
             },
         )
 
+    @app.post("/runs/{run_id}/use")
+    async def run_use(request: Request, run_id: str) -> Response:
+        """A sampled workbook (or any run's workbook) taken as a new input workbook."""
+        run = _run(state, run_id, request)
+        if run.command != "sample" or run.status != DONE or not run.out.exists():
+            raise HTTPException(404, "This run has no sampled workbook.")
+        book_id = new_id()
+        folder = state.root / "books" / book_id
+        folder.mkdir(parents=True)
+        path = folder / run.download
+        shutil.copyfile(run.out, path)
+        return await _keep_book(state, request.state.client, book_id, path, run.download)
+
     @app.post("/runs/{run_id}/cancel")
     async def run_cancel(request: Request, run_id: str) -> Response:
         run = _run(state, run_id, request)
@@ -499,6 +524,21 @@ def _options_problems(command: str, given: dict[str, str], wb: dict[str, Any]) -
                 "hedge needs a scenario with 'Probability (%)' above 0 on the Scenarios sheet",
             )
         )
+    if command in ("sample", "risk"):
+        if not wb.get("risks"):
+            problems.append(
+                _option_error("command", f"{command} needs a Risks sheet with at least one risk")
+            )
+        if command == "sample" and "samples" not in given:
+            problems.append(_option_error("samples", "give how many paths to draw, e.g. 200"))
+        for key, top in (*MAX_PATHS.items(), ("seed", 2**63 - 1)):
+            if key in given:
+                text = given[key]
+                low = 0 if key == "seed" else 1
+                if not text.isdigit() or not low <= int(text) <= top:
+                    problems.append(
+                        _option_error(key, f"'{text}' is not a whole number from {low} to {top}")
+                    )
     if command == "frontier":
         cap, cover = given.get("cap"), given.get("cover")
         if bool(cap) == bool(cover):
@@ -568,6 +608,7 @@ HEADLINE = (
     "Expected cost (hedged)",
     "Value of hedging",
     "Price of hedging",
+    "Value of hedging (out of sample)",
 )
 
 

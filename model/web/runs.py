@@ -302,8 +302,7 @@ class Runs:
             self._finish(
                 run,
                 CANCELLED,
-                f"Cancelled while {run.progress or 'starting'}: ree-plan {how} and wrote"
-                " nothing.",
+                f"Cancelled while {run.progress or 'starting'}: ree-plan {how} and wrote nothing.",
             )
             self._remove_files(run)
         elif rc == 0 and run.out.exists():
