@@ -160,7 +160,7 @@ def test_each_re_solve_gets_the_whole_time_limit():
     handle = hand_over(b, 1.0)  # one second per run
     nums = [numbers(data, b.idx, factors(data, n)) for n in (None, *data.scenario_names)]
     statuses = []
-    while handle.highs.getRunTime() < 2.5 and len(statuses) < 500:
+    while handle.highs.getRunTime() < 2.5 and len(statuses) < 5000:
         push_numbers(handle, nums[len(statuses) % len(nums)])
         statuses.append(run(handle).status)
     assert handle.highs.getRunTime() >= 2.5

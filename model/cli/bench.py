@@ -36,6 +36,7 @@ import pandas as pd
 
 from model.cli.commands import hedge_preface
 from model.excel.report import write_plan
+from model.input.examples import write_examples
 from model.input.template import write_input_workbook
 from model.input.validate import load, validate
 from model.input.workbook import read_workbook
@@ -56,6 +57,8 @@ from model.studies.baseline import choose_plan, extract_plan, plan_problems
 from model.studies.extensive import extensive_form
 from model.studies.frontier import CAP, Sweep, dask_client, evaluate, frontier_data
 from model.studies.hedge import hedge_data, scenario_set
+from model.studies.risk import HEDGED, QUIET, follow, follow_all
+from model.studies.sampling import alike, draw, paths_of, scenario_rows
 from model.studies.stress import stress_data
 
 SIZES: dict[str, dict[str, int]] = {
@@ -405,7 +408,7 @@ def run_hedge_bench(size: str, n: int, keep: str | None = None) -> dict[str, Any
 
     # The extensive form's first pass again, for HiGHS alone in a fresh process.
     b = build_model(data, factors(data, None))
-    ext = extensive_form(data, b, scenario_set(data))
+    ext = extensive_form(data, b, scenario_set(data), history=True)
     a = ext.a
     lp_file = tmp / "lp.npz"
     np.savez(
@@ -696,4 +699,137 @@ def run_bench(size: str, keep: str | None = None, ranging: str = "Auto") -> dict
     if keep:  # the input too, so that stress or hedge can be rerun on it
         shutil.copyfile(book, kept_input(out))
     _clean(tmp, out if keep else None)
+    return result
+
+
+def _save_extensive(ext: Any, path: Path) -> int:
+    """The extensive form's first pass as an LP file for :func:`_highs_alone`; its columns."""
+    a = ext.a
+    np.savez(
+        path,
+        n_col=a.shape[1],
+        n_row=a.shape[0],
+        cost=ext.objective,
+        lo=np.where(np.isinf(ext.lower), -1e30, ext.lower),
+        hi=np.where(np.isinf(ext.upper), 1e30, ext.upper),
+        rlo=np.where(np.isinf(ext.row_lower), -1e30, ext.row_lower),
+        rhi=np.where(np.isinf(ext.row_upper), 1e30, ext.row_upper),
+        start=a.indptr,
+        index=a.indices,
+        value=a.data,
+    )
+    return int(a.shape[1])
+
+
+def run_risk_bench(
+    samples: int = 500, trains: tuple[int, ...] = (50, 100, 200), workers: int = 2
+) -> dict[str, Any]:
+    """``ree-plan bench --risk``, on the national example (DESIGN §7):
+
+    - the hedge over M training paths (each M of ``trains``, in this order, in this process):
+      its overhead over HiGHS's own time (the extensive form's two passes and the single
+      model's stress and foresight re-solves), its peak memory against HiGHS alone on the same
+      extensive form in a fresh process, and, fitted to those, the path count at which HiGHS
+      alone would need this machine's 24 GiB;
+    - ``samples`` test paths followed by the quiet-world and the largest hedge's plans with
+      warm re-solves: the overhead per path beyond HiGHS's own time;
+    - the same on a Dask LocalCluster of ``workers`` processes (its start included)."""
+    tmp = Path(tempfile.mkdtemp(prefix="ree-bench-"))
+    write_examples(tmp)
+    data = load(tmp / "national-plan.xlsx")
+    hedges = []
+    values = None
+    for m in trains:
+        named = alike(paths_of(data, draw(np.random.default_rng(0), m, data)))
+        train = replace(data, scenarios=scenario_rows(data, [(n, p, c / m) for n, p, c in named]))
+        t0 = time.perf_counter()
+        res = hedge_data(train)
+        total = time.perf_counter() - t0
+        if res.plan is None:
+            raise RuntimeError(f"bench risk: the hedge over {m} paths has no plan: {res.status}")
+        values = res.values["Baseline"]
+        highs_all = res.timings["highs_s"] + res.timings["stress_foresight_highs_s"]
+        rss = peak_rss_mb()
+        b = build_model(train, factors(train, None))
+        ext = extensive_form(train, b, scenario_set(train), history=True)
+        lp_file = tmp / f"hedge-{m}.npz"
+        n_cols = _save_extensive(ext, lp_file)
+        del ext, b
+        alone = _highs_alone(lp_file, *strategy(n_cols))
+        lp_file.unlink()
+        hedges.append(
+            {
+                "training_paths": m,
+                "copies": len(named) + 1,
+                **res.size,
+                "total_s": round(total, 3),
+                "highs_extensive_s": round(res.timings["highs_s"], 3),
+                "highs_all_s": round(highs_all, 3),
+                "overhead_over_highs": round((total - highs_all) / highs_all, 3),
+                "peak_rss_mb": round(rss, 1),
+                "highs_alone_s": round(alone["highs_alone_s"], 3),
+                "highs_alone_rss_mb": round(alone["highs_alone_rss_mb"], 1),
+                "rss_over_highs_alone": round(rss / alone["highs_alone_rss_mb"], 3),
+            }
+        )
+    # Memory grows with the copies: fit HiGHS alone's peak to them, find 24 GiB.
+    copies = np.array([h["copies"] for h in hedges], float)
+    mb = np.array([h["highs_alone_rss_mb"] for h in hedges], float)
+    slope, intercept = np.polyfit(copies, mb, 1) if len(hedges) > 1 else (mb[0] / copies[0], 0)
+    fits = (24 * 1024 - intercept) / slope if slope > 0 else float("inf")
+    per_path = hedges[-1]["copies"] / trains[-1]  # distinct copies per training path
+    result: dict[str, Any] = {
+        "example": "national-plan.xlsx",
+        "hedges": hedges,
+        "mb_per_copy": round(float(slope), 2),
+        "copies_in_24_gib": round(float(fits)),
+        "training_paths_in_24_gib": round(float(fits) / per_path),
+    }
+
+    stress = stress_data(data, [], detail=False)
+    plans = {QUIET: stress.baseline.solution.values, HEDGED: values}
+    test = paths_of(data, draw(np.random.default_rng(1), samples, data))
+    work = [(i, p) for i, p in enumerate(test, start=1) if p]
+    t0 = time.perf_counter()
+    serial = follow(data, plans, work)
+    serial_s = time.perf_counter() - t0
+    highs_s = sum(f.highs_s for f in serial)
+    result.update(
+        {
+            "test_paths": samples,
+            "followed_paths": len(work),
+            "re_solves": 2 * len(work),
+            "serial_s": round(serial_s, 3),
+            "serial_highs_s": round(highs_s, 3),
+            "overhead_per_path_over_highs": round((serial_s - highs_s) / highs_s, 3),
+            "ms_per_re_solve": round(1000 * serial_s / (2 * len(work)), 2),
+        }
+    )
+    if workers:
+        t0 = time.perf_counter()
+        client, cluster = dask_client(workers, None)
+        start_s = time.perf_counter() - t0
+        try:
+            t1 = time.perf_counter()
+            parallel = follow_all(data, plans, work, client)
+            run_s = time.perf_counter() - t1
+        finally:
+            client.close()
+            cluster.close()
+        same = all(
+            np.isclose(a.cost[k], b.cost[k], rtol=1e-9)
+            for a, b in zip(serial, parallel, strict=True)
+            for k in plans
+        )
+        result.update(
+            {
+                "workers": workers,
+                "dask_start_s": round(start_s, 3),
+                "dask_run_s": round(run_s, 3),
+                "dask_run_over_serial": round(run_s / serial_s, 3),
+                "dask_total_over_serial": round((start_s + run_s) / serial_s, 3),
+                "dask_same_costs": bool(same),
+            }
+        )
+    _clean(tmp)
     return result

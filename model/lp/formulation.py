@@ -402,6 +402,45 @@ def numbers(data: PlanData, idx: Indexes, f: Factors) -> Numbers:
     return Numbers(lb, ub, cost, demand, floor, avoid_ub)
 
 
+def number_maker(data: PlanData, idx: Indexes) -> Callable[[Factors], Numbers]:
+    """:func:`numbers` for many scenarios of one model (``risk``'s hundreds of paths): what
+    does not depend on the factors is computed once. The demand behind each floor is summed
+    in row order without pandas' compensated summation, so a floor may differ from
+    :func:`numbers`'s in its last bit; ``risk``'s path costs are held to ``stress``'s within
+    1e-9 (tests/test_risk.py)."""
+    o, t = idx.buy["o"].to_numpy(), idx.buy["t"].to_numpy()
+    offers = data.offers
+    capacity = offers["capacity_t"].to_numpy()[o]
+    min_purchase = offers["min_purchase_t"].to_numpy()[o]
+    price = offers["price_per_kg"].to_numpy()[o] * KG_PER_T
+    tonnes = idx.demand["tonnes"].to_numpy()
+    # Demand summed per (material, period) in row order, as a groupby sums it.
+    groups = pd.MultiIndex.from_frame(idx.demand[["material", "t"]].astype(object))
+    keys = pd.MultiIndex.from_frame(idx.floor[["material", "t"]].astype(object))
+    unique = groups.unique()
+    group_of = unique.get_indexer(groups)
+    floor_group = unique.get_indexer(keys)  # -1: no demand for that material and period
+    ft = idx.floor["t"].to_numpy()
+    cover_days = idx.floor["material"].map(data.materials["min_cover_days"]).to_numpy(float)
+    days = np.asarray(data.days, float)[ft]
+    avoid_share = idx.avoid["max_share"].to_numpy()
+    avoid_d = idx.avoid["d"].to_numpy()
+
+    def make(f: Factors) -> Numbers:
+        ub = capacity * f.capacity[o, t]
+        lb = np.minimum(min_purchase, ub)
+        cost = price * f.price[o, t]
+        demand = tonnes * f.demand
+        total = np.zeros(len(unique))
+        np.add.at(total, group_of, demand)
+        need = np.where(floor_group >= 0, total[np.maximum(floor_group, 0)], 0.0)
+        floor = cover_days * need / days
+        floor = np.where(f.released[ft], 0.0, floor)
+        return Numbers(lb, ub, cost, demand, floor, avoid_share * demand[avoid_d])
+
+    return make
+
+
 # -- the model ----------------------------------------------------------------------------
 
 

@@ -8,7 +8,9 @@ supplier or material; ``Demand`` rows match demand by material or sector. Every 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -58,32 +60,58 @@ def factors(data: PlanData, name: str | None) -> Factors:
         raise InputError(
             [Issue("Scenarios", "", f"no scenario named '{name}'; the workbook has: {known}")]
         )
-    base = baseline(data)
-    capacity, price, demand, released = (
-        base.capacity.copy(),
-        base.price.copy(),
-        base.demand.copy(),
-        base.released.copy(),
+    return Shocks(data).factors(
+        name,
+        rows[["effect", "basis", "target", "change", "first", "last"]].itertuples(
+            index=False, name=None
+        ),
     )
-    periods = np.arange(len(data.periods))
-    for r in rows.itertuples():
-        window = (periods >= r.first) & (periods <= r.last)
-        factor = 1.0 + r.change
-        if r.effect in ("Capacity", "Price"):
-            match = (
-                np.ones(len(data.offers), dtype=bool)
-                if r.target == "ALL"
-                else (data.offers[_OFFER_COLUMN[r.basis]] == r.target).to_numpy()
+
+
+class Shocks:
+    """The factors of scenarios given as rows (effect, basis, target, change, first, last):
+    :func:`factors` for one scenario of the sheet, ``risk`` for hundreds of sampled paths, with
+    each (basis, target)'s matching offers or demand rows found once."""
+
+    def __init__(self, data: PlanData):
+        self.data = data
+        self.base = baseline(data)
+        self.periods = np.arange(len(data.periods))
+        self.demand_t = data.demand["t"].to_numpy()
+        self._match: dict[tuple[str, str, str], np.ndarray] = {}
+
+    def _matching(self, effect: str, basis: str, target: str) -> np.ndarray:
+        key = ("offer" if effect in ("Capacity", "Price") else "demand", basis, target)
+        if key not in self._match:
+            table = self.data.offers if key[0] == "offer" else self.data.demand
+            column = (_OFFER_COLUMN if key[0] == "offer" else _DEMAND_COLUMN).get(basis)
+            self._match[key] = (
+                np.ones(len(table), dtype=bool)
+                if target == "ALL"
+                else (table[column] == target).to_numpy()
             )
-            target = capacity if r.effect == "Capacity" else price
-            target[np.ix_(match, window)] *= factor
-            if r.effect == "Capacity":
-                released |= window
-        else:
-            match = (
-                np.ones(len(data.demand), dtype=bool)
-                if r.target == "ALL"
-                else (data.demand[_DEMAND_COLUMN[r.basis]] == r.target).to_numpy()
-            )
-            demand[match & window[data.demand["t"].to_numpy()]] *= factor
-    return Factors(name, capacity, price, demand, released, int(rows["first"].min()))
+        return self._match[key]
+
+    def factors(self, name: str | None, rows: Iterable[tuple[Any, ...]]) -> Factors:
+        """Factors of several matching rows multiply, in the rows' order (DESIGN §3)."""
+        base = self.base
+        capacity, price, demand, released = (
+            base.capacity.copy(),
+            base.price.copy(),
+            base.demand.copy(),
+            base.released.copy(),
+        )
+        first = None
+        for effect, basis, target, change, r_first, r_last in rows:
+            window = (self.periods >= r_first) & (self.periods <= r_last)
+            factor = 1.0 + change
+            match = self._matching(effect, basis, target)
+            if effect in ("Capacity", "Price"):
+                target_array = capacity if effect == "Capacity" else price
+                target_array[np.ix_(match, window)] *= factor
+                if effect == "Capacity":
+                    released |= window
+            else:
+                demand[match & window[self.demand_t]] *= factor
+            first = int(r_first) if first is None else min(first, int(r_first))
+        return Factors(name, capacity, price, demand, released, 0 if first is None else first)

@@ -25,9 +25,9 @@ from scipy import stats
 
 from model.input.data import PlanData
 from model.input.issues import InputError, Issue
-from model.lp.formulation import build_model, numbers
+from model.lp.formulation import build_model, number_maker
 from model.lp.highs import OPTIMAL, hand_over, run, run_followed, use_serial_solver
-from model.lp.scenarios import factors
+from model.lp.scenarios import Shocks, factors
 from model.plan.results import TOL
 from model.studies.baseline import Outcome
 from model.studies.extensive import BASELINE
@@ -143,27 +143,13 @@ def risk_data(
     hedged_values = hedge.values[BASELINE] if hedge is not None else base_values
     quiet_cost = float(quiet.solution.objective)
     hedged_cost = float(hedge.rows[0]["Hedged cost"]) if hedge is not None else quiet_cost
-    quiet_short = {
-        QUIET: _short_by(data, quiet.built.idx, base_values),
-        HEDGED: _short_by(data, quiet.built.idx, hedged_values),
-    }
+    short_by = _shortfall_keys(quiet.built.idx)
+    quiet_short = {QUIET: short_by(base_values), HEDGED: short_by(hedged_values)}
 
     t0 = time.perf_counter()
     work = [(i, p) for i, p in enumerate(test_paths, start=1) if p]
     plans = {QUIET: base_values, HEDGED: hedged_values}
-    if client is None:
-        followed = follow(data, plans, work, say)
-    else:
-        chunks = np.array_split(np.arange(len(work)), max(1, min(len(work), 4 * _workers(client))))
-        futures = [
-            client.submit(_on_worker, data, plans, [work[j] for j in c], pure=False)
-            for c in chunks
-            if len(c)
-        ]
-        followed = []
-        for f in futures:
-            followed += f.result()
-            say(f"test paths: {len(followed)}/{len(work)} followed")
+    followed = follow_all(data, plans, work, client, say)
     timings["follow_s"] = time.perf_counter() - t0
     timings["follow_highs_s"] = sum(f.highs_s for f in followed)
     by_path = {f.path: f for f in followed}
@@ -207,24 +193,25 @@ def follow(
     the path's first episode, re-optimised from it; one built model, warm re-solves."""
     if not work:
         return []
-    test_data = replace(
-        data, scenarios=scenario_rows(data, [(path_name(i), p, 0.0) for i, p in work])
-    )
-    b = build_model(test_data, factors(test_data, None))
+    b = build_model(data, factors(data, None))
     handle = hand_over(b)
     run(handle)  # the quiet world, for a warm start
+    shocks, make = Shocks(data), number_maker(data, b.idx)
+    short_by = _shortfall_keys(b.idx)
+    risks = data.risks[["effect", "basis", "target", "change"]].itertuples(index=False, name=None)
+    shock_of = list(risks)
     out = []
     for k, (i, path) in enumerate(work, start=1):
         name = path_name(i)
-        f = factors(test_data, name)
-        num = numbers(test_data, b.idx, f)
+        f = shocks.factors(name, [(*shock_of[e.risk], e.first, e.last) for e in path])
+        num = make(f)
         row = Followed(name, {}, {}, {})
         for plan, values in plans.items():
             s = run_followed(handle, num, values, path[0].first, tidy=False)
             row.highs_s += s.highs_s
             row.status[plan] = s.status
             if s.status == OPTIMAL:
-                by = _short_by(test_data, b.idx, s.values)
+                by = short_by(s.values)
                 row.cost[plan], row.short[plan], row.by[plan] = s.objective, sum(by.values()), by
             else:
                 row.cost[plan] = row.short[plan] = None
@@ -233,6 +220,30 @@ def follow(
         if say and (k % 10 == 0 or k == len(work)):
             say(f"test paths: {k}/{len(work)} followed")
     return out
+
+
+def follow_all(
+    data: PlanData,
+    plans: dict[str, dict[str, np.ndarray]],
+    work: list[tuple[int, Path]],
+    client: Any = None,
+    say: Callable[[str], None] | None = None,
+) -> list[Followed]:
+    """:func:`follow` in-process, or on Dask in chunks (four per worker, each on a model of
+    its own), in the order of ``work``."""
+    if client is None:
+        return follow(data, plans, work, say)
+    n_chunks = max(1, min(len(work), 4 * _workers(client)))
+    chunks = [c for c in np.array_split(np.arange(len(work)), n_chunks) if len(c)]
+    futures = [
+        client.submit(_on_worker, data, plans, [work[j] for j in c], pure=False) for c in chunks
+    ]
+    followed: list[Followed] = []
+    for f in futures:
+        followed += f.result()
+        if say:
+            say(f"test paths: {len(followed)}/{len(work)} followed")
+    return followed
 
 
 def _on_worker(
@@ -250,20 +261,23 @@ def _workers(client: Any) -> int:
         return 1
 
 
-def _short_by(
-    data: PlanData, idx: Any, values: dict[str, np.ndarray]
-) -> dict[tuple[str, str], float]:
-    """Tonnes short per (material, sector), solver noise left out."""
+def _shortfall_keys(idx: Any) -> Callable[[dict[str, np.ndarray]], dict[tuple[str, str], float]]:
+    """Tonnes short per (material, sector) of a solution, solver noise left out; the groups
+    found once per model."""
     table = idx.shortfall
-    v = np.asarray(values["shortfall"], float)
-    v = np.where(np.abs(v) < TOL, 0.0, v)
-    if not len(v):
-        return {}
-    df = pd.DataFrame(
-        {"material": table["material"].astype(str), "sector": table["sector"].astype(str), "v": v}
-    )
-    sums = df.groupby(["material", "sector"], sort=False)["v"].sum()
-    return {k: float(x) for k, x in sums.items() if x > 0}
+    pairs = pd.MultiIndex.from_arrays([table["material"].astype(str), table["sector"].astype(str)])
+    keys = pairs.unique()
+    group = keys.get_indexer(pairs)
+
+    def by(values: dict[str, np.ndarray]) -> dict[tuple[str, str], float]:
+        v = np.asarray(values["shortfall"], float)
+        if not len(v):
+            return {}
+        v = np.where(np.abs(v) < TOL, 0.0, v)
+        sums = np.bincount(group, weights=v, minlength=len(keys))
+        return {keys[j]: float(sums[j]) for j in np.flatnonzero(sums > 0)}
+
+    return by
 
 
 def _figures(
