@@ -37,7 +37,7 @@ from model.input.data import PlanData
 from model.lp.families import periods_of
 from model.lp.formulation import Built, Numbers, numbers
 from model.lp.highs import stack
-from model.lp.scenarios import Factors, factors
+from model.lp.scenarios import Factors, all_factors
 
 BASELINE = "Baseline"
 
@@ -141,7 +141,9 @@ def extensive_form(
     rows_r, rows_c, rows_v = [], [], []
     n_glob, r_glob = 0, 0
     w, a = data.risk_weight, data.risk_level
-    facs = [factors(data, None if name == BASELINE else name) for name, _, _ in wanted]
+    names = [None if name == BASELINE else name for name, _, _ in wanted]
+    by_name = all_factors(data, names)
+    facs = [by_name[n] for n in names]
     rep = sharing(data, facs, history)
     for s, ((name, p, t0), f) in enumerate(zip(wanted, facs, strict=True)):
         num = numbers(data, idx, f)

@@ -14,7 +14,7 @@ from model import progress
 from model.input.data import PlanData
 from model.lp.formulation import numbers
 from model.lp.highs import OPTIMAL, push_numbers, run, run_followed
-from model.lp.scenarios import factors
+from model.lp.scenarios import all_factors
 from model.plan.results import Plan, bought, penalties, penalty_parts, shortfall_tonnes
 from model.studies.baseline import Outcome, checked_plan, solve_chosen
 
@@ -45,9 +45,8 @@ def stress_data(
     tonnes short) the stress plans, their tables and the baseline's marginal values are not
     made: each scenario's shortfall is read off the solution."""
     names = names or data.scenario_names
-    for n in names:  # unknown names are input errors before any solve
-        factors(data, n)
-    base_f = factors(data, None)
+    facs = all_factors(data, [None, *names])  # unknown names are input errors before any solve
+    base_f = facs[None]
     b, sol, handle, choice = solve_chosen(data, duals=detail)
     base = Outcome(sol.status, sol, None, b, choice)
     if sol.status != OPTIMAL:
@@ -60,7 +59,7 @@ def stress_data(
     rows, shorts, stocks, plans, resolve_s, buys = [], [], [], {}, [], []
     for i, name in enumerate(names, start=1):
         progress.say(f"scenario {i}/{len(names)}: {name}")
-        f = factors(data, name)
+        f = facs[name]
         s = run_followed(handle, numbers(data, b.idx, f), base_values, f.first)
         resolve_s.append(s.highs_s)
         row: dict[str, Any] = {"Scenario": name, "From period": data.periods[f.first]}
