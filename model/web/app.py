@@ -601,15 +601,19 @@ def _start_compare(
     return run
 
 
-HEADLINE = (
-    "Total cost",
-    "Shortfall (t)",
-    "Below floor (t)",
-    "Expected cost (hedged)",
-    "Value of hedging",
-    "Price of hedging",
-    "Value of hedging (out of sample)",
-)
+HEADLINE = ("Total cost", "Shortfall (t)", "Below floor (t)")
+HEADLINE_OF = {
+    "hedge": (*HEADLINE, "Expected cost (hedged)", "Value of hedging", "Price of hedging"),
+    # the risk workbook's Summary also holds its training hedge's in-sample rows: the page's
+    # headline is the out-of-sample figures
+    "risk": (
+        "Value of hedging (out of sample)",
+        "Value of hedging, 95 % low",
+        "Value of hedging, 95 % high",
+        "Quiet-world cost (no episode)",
+        "Hedged cost (no episode)",
+    ),
+}
 
 
 def _result(run: Run) -> str:
@@ -631,7 +635,7 @@ def _figures(run: Run) -> list[tuple[str, str]]:
         return []
     currency = str(summary.get("Currency") or "")
     out = []
-    for key in HEADLINE:
+    for key in HEADLINE_OF.get(run.command, HEADLINE):
         value = summary.get(key)
         if not isinstance(value, int | float) or isinstance(value, bool):
             continue

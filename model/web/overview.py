@@ -27,7 +27,7 @@ PALETTE = (
     "#385723",
 )
 # The sheets whose charts the page shows, in this order (a sheet not listed comes after).
-CHART_SHEETS = ("Overview", "Stress", "Hedge", "Frontier", "Charts")
+CHART_SHEETS = ("Overview", "Cost distribution", "Stress", "Hedge", "Frontier", "Charts")
 
 
 @dataclass
@@ -244,6 +244,8 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
 
 def _label(v: float) -> str:
     a = abs(v)
+    if a < 1e-6:  # solver noise (-2.4e-07) reads as nothing
+        return "0"
     if a >= 1e9:
         return f"{v / 1e9:,.3g} bn"
     if a >= 1e6:
@@ -369,7 +371,9 @@ def _columns_or_lines(chart: Chart, fill: list[str]) -> str:
             f'<text x="{left - 6}" y="{y(t) + 4:.1f}" font-size="11" text-anchor="end">'
             f"{_esc(_label(t))}</text>"
         )
-    every = max(1, math.ceil(n_cat / 12))
+    # every k-th category labelled, k such that labels (about 6.5 px a character) do not touch
+    widest = max((min(len(c), 16) for c in chart.categories), default=1)
+    every = max(1, math.ceil((widest * 6.5 + 8) / slot))
     for i, cat in enumerate(chart.categories):
         if i % every == 0:
             out.append(
