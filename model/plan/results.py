@@ -6,6 +6,7 @@ Columns whose name starts with ``_`` are keys for the post-solve check, not writ
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,12 +44,22 @@ def bought(plan: Plan) -> pd.DataFrame:
     """Purchases and recycling of a plan in one table: Supplier, Material, Mine country,
     Refine country, Period, _t, Tonnes, Cost (a recycling stream's name stands in the Supplier
     column, its Country in both country columns)."""
-    cols = ["Supplier", "Material", "Mine country", "Refine country", "Period", "_t", "Tonnes"]
-    pur = plan.sheets["Purchases"].rename(columns={"Total (t)": "Tonnes"})
-    rec = plan.sheets["Recycling"]
-    rec = rec.assign(**{"Mine country": rec["Country"], "Refine country": rec["Country"]})
-    rec = rec.rename(columns={"Stream": "Supplier"})
-    return pd.concat([pur[[*cols, "Cost"]], rec[[*cols, "Cost"]]], ignore_index=True)
+    return bought_from(plan.sheets)
+
+
+def bought_from(sheets: Mapping[str, pd.DataFrame], internal: bool = True) -> pd.DataFrame:
+    """:func:`bought` of a plan's tables, also as read back from a plan workbook (``compare``:
+    ``internal`` False, no ``_t`` column, and an empty sheet may have no columns at all)."""
+    cols = ["Supplier", "Material", "Mine country", "Refine country", "Period"]
+    cols += ["_t", "Tonnes", "Cost"] if internal else ["Tonnes", "Cost"]
+    pur = sheets["Purchases"].rename(columns={"Total (t)": "Tonnes"})
+    rec = sheets["Recycling"].rename(columns={"Stream": "Supplier"})
+    if "Country" in rec.columns:
+        rec = rec.assign(**{"Mine country": rec["Country"], "Refine country": rec["Country"]})
+    parts = [d.reindex(columns=cols) for d in (pur, rec)]
+    if not internal:  # read back: an empty sheet adds nothing (nor an all-NaN dtype)
+        parts = [p for p in parts if len(p)] or [pd.DataFrame(columns=cols)]
+    return pd.concat(parts, ignore_index=True)
 
 
 def offer_tonnes(plan: Plan) -> pd.DataFrame:

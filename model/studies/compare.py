@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from model.input.plan_book import PlanBook
-from model.plan.results import COST_ROWS
+from model.plan.results import COST_ROWS, bought_from
 
 TOL = 1e-6  # tonnes: a change below this is solver noise, not a change
 TOP = 12  # purchases listed on the Overview
@@ -45,16 +45,6 @@ def _shared(a: PlanBook, b: PlanBook, what: str, col: str, warnings: list[str]) 
                 + ", ".join(str(v) for v in sorted(only, key=str))
             )
     return va & vb if (va and vb) else va | vb
-
-
-def _bought(p: PlanBook) -> pd.DataFrame:
-    pur = p.sheets["Purchases"].rename(columns={"Total (t)": "Tonnes"})
-    rec = p.sheets["Recycling"].rename(columns={"Stream": "Supplier"})
-    if len(rec):
-        rec = rec.assign(**{"Mine country": rec["Country"], "Refine country": rec["Country"]})
-    cols = ["Supplier", "Material", "Mine country", "Refine country", "Period", "Tonnes", "Cost"]
-    parts = [d.reindex(columns=cols) for d in (pur, rec) if len(d)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
 
 
 def _side_by_side(
@@ -107,8 +97,8 @@ def compare_plans(a: PlanBook, b: PlanBook) -> Comparison:
     summary = pd.DataFrame(rows, columns=["Item", "A", "B", "Change"])
 
     purchases = _side_by_side(
-        keep(_bought(a)),
-        keep(_bought(b)),
+        keep(bought_from(a.sheets, internal=False)),
+        keep(bought_from(b.sheets, internal=False)),
         ["Supplier", "Material", "Period"],
         {"Tonnes": ("A (t)", "B (t)"), "Cost": ("A cost", "B cost")},
     )
@@ -167,7 +157,7 @@ def _sorted(df: pd.DataFrame, order: dict[Any, int], keys: list[str]) -> pd.Data
 
 def _largest(p: PlanBook, keep: Any) -> pd.DataFrame:
     """Per basis, material and period: the largest group's share of what the plan bought."""
-    bought = keep(_bought(p))
+    bought = keep(bought_from(p.sheets, internal=False))
     out = []
     for basis in ("Mine country", "Refine country", "Supplier"):
         if not len(bought):
