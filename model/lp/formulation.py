@@ -474,8 +474,9 @@ class RowBlock:
 @dataclass
 class Built:
     """A built model: its families of variables and rows and the objective (the Pyomo route
-    declares its own model from it: :func:`model.lp.algebra.to_pyomo`). The row blocks' parts
-    are released by :func:`model.lp.highs.hand_over` once HiGHS holds the matrix."""
+    declares its own model from it: :func:`model.lp.algebra.to_pyomo`). Its owners change it
+    only through its methods: the route chosen (:meth:`on_route`), the row blocks' parts
+    released once HiGHS or the extensive form holds the matrix (:meth:`release_blocks`)."""
 
     data: PlanData
     idx: Indexes
@@ -491,6 +492,16 @@ class Built:
     @property
     def n_variables(self) -> int:
         return sum(len(vb.lb) for vb in self.var_blocks.values())
+
+    def on_route(self, route: str, setting: str) -> None:
+        """How :func:`model.lp.highs.hand_over` gives this LP to HiGHS, and what chose it."""
+        self.route, self.route_setting = route, setting
+
+    def release_blocks(self) -> None:
+        """Drop the row blocks' sparse parts: once stacked into HiGHS (or the extensive form)
+        they are only memory (the index tables, the bounds and the keys stay)."""
+        for rb in self.row_blocks.values():
+            rb.parts = []
 
 
 def _compact(df: pd.DataFrame) -> pd.DataFrame:

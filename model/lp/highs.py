@@ -181,12 +181,10 @@ def hand_over(b: Built, time_limit_s: float | None = None) -> Handle:
         from model.lp.algebra import compile_lp  # Pyomo: 1.6 s to import, only on its route
 
         lp = compile_lp(b)
-        for rb in b.row_blocks.values():
-            rb.parts = []
+        b.release_blocks()
         return _pass(b, *lp, time_limit_s)
     st = stack(b)
-    for rb in b.row_blocks.values():
-        rb.parts = []  # HiGHS holds the matrix now; the blocks' copy is only memory
+    b.release_blocks()  # HiGHS holds the matrix now
     gc.collect()
     release_memory()
     return _pass(

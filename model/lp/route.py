@@ -48,6 +48,6 @@ def build(
 ) -> Built:
     """Build the model and choose its route (``setting`` overrides the workbook's)."""
     b = build_model(data, f, idx)
-    b.route_setting = setting or data.route
-    b.route = choose(b.route_setting, b.n_variables)
+    chosen = setting or data.route
+    b.on_route(choose(chosen, b.n_variables), chosen)
     return b

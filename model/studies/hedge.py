@@ -156,8 +156,7 @@ def hedge_data(data: PlanData) -> HedgeResult:
     progress.say(f"building the hedge over {len(copies_wanted)} outcomes")
     b = build_model(data, factors(data, None), idx=base.built.idx)
     ext = extensive_form(data, b, copies_wanted, history=True)
-    for rb in b.row_blocks.values():
-        rb.parts = []  # stacked into the extensive form; the blocks' copy is only memory
+    b.release_blocks()  # stacked into the extensive form
     timings["build_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     gc.collect()  # the build's pandas temporaries, before HiGHS takes its share
