@@ -203,18 +203,12 @@ def hand_over(b: Built, time_limit_s: float | None = None) -> Handle:
 
 
 @dataclass
-class Stacked:
-    """The families of a built model stacked into one LP: ``row_lower <= a x <= row_upper``,
-    ``lower <= x <= upper``, minimise ``cost x``; ``col``/``row`` map families to positions."""
+class Stacked(Lp):
+    """The families of a built model stacked into one LP (an :class:`Lp`), with ``col`` and
+    ``row`` mapping each family to its positions."""
 
-    col: dict[str, np.ndarray]
-    row: dict[str, np.ndarray]
-    cost: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    a: Any  # scipy.sparse.csc_array
+    col: dict[str, np.ndarray] = field(default_factory=dict)
+    row: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def stack(b: Built) -> Stacked:
@@ -246,7 +240,9 @@ def stack(b: Built) -> Stacked:
     )
     a.sum_duplicates()
     del r_all, c_all, v_all
-    return Stacked(col, row, cost, lower, upper, np.concatenate(lo_all), np.concatenate(hi_all), a)
+    return Stacked(
+        cost, lower, upper, np.concatenate(lo_all), np.concatenate(hi_all), a, col=col, row=row
+    )
 
 
 def _pass(

@@ -37,6 +37,7 @@ from model.input.data import PlanData
 from model.lp.families import periods_of
 from model.lp.formulation import Built, Numbers, numbers
 from model.lp.highs import stack
+from model.lp.least_norm import Lp
 from model.lp.scenarios import Factors, all_factors
 
 BASELINE = "Baseline"
@@ -77,6 +78,10 @@ class ExtensiveForm:
     n_rows_single: int
     eta: int  # CVaR's eta column (-1 without CVaR)
     z: np.ndarray  # CVaR's z_s columns
+
+    def lp(self) -> Lp:
+        """The first pass's LP (H) as arrays."""
+        return Lp(self.objective, self.lower, self.upper, self.row_lower, self.row_upper, self.a)
 
 
 def own_from(c: Copy) -> int:

@@ -182,9 +182,7 @@ def hedge_data(data: PlanData) -> HedgeResult:
             result.explanation = _explain(h, b, ext.copies)
         return result
     h_star = first.objective
-    face = optimal_face(
-        h, Lp(ext.objective, ext.lower, ext.upper, ext.row_lower, ext.row_upper, ext.a)
-    )
+    face = optimal_face(h, ext.lp())
     del h  # the second pass gets a fresh instance: HiGHS keeps ~all its memory after a solve
     release_memory()
     final = _second_pass(ext, face, first, data.time_limit_s)
