@@ -392,3 +392,19 @@ def test_risks_sheet_errors_name_their_cell(tmp_path: Path, run_cli, column, val
     rows["Risks"][0][column] = value
     code, _, err = run_cli("check", write(tmp_path / "bad.xlsx", rows))
     assert code == 2 and "Risks!" in err and says in err, err
+
+
+def test_risk_with_an_infeasible_training_path_says_which_and_what(tmp_path: Path, run_cli):
+    """Shortfall not allowed and a risk that stops every offer: some training path has no plan
+    even foreseen, so the hedge has none (exit 3), naming the path and its episodes; nothing
+    is written."""
+    rows = _small_with_risks()
+    rows["Settings"] = [{"Setting": "Allow shortfall", "Value": "No"}]
+    rows["Risks"] = [{**rows["Risks"][0], "Basis": "Material", "Target": "ALL"}]
+    book = write(tmp_path / "hard.xlsx", rows)
+    out = tmp_path / "r.xlsx"
+    code, _, err = run_cli("risk", book, "--samples", "10", "--train", "10", "-o", out)
+    assert code == 3, err
+    assert "has no feasible plan" in err and "Path 0" in err
+    assert "ChinaCo stops 2027-" in err  # the path's episode in words
+    assert not out.exists()

@@ -134,7 +134,15 @@ def risk_data(
                 hedge=hedge,
                 train=named,
                 test=test_paths,
-                explanation=["The hedge over the training paths has no plan:", *hedge.explanation],
+                explanation=[
+                    "The hedge over the training paths has no plan:",
+                    *hedge.explanation,
+                    *(
+                        f"{n}: {describe(data, p)}"
+                        for n, p, _ in named
+                        if any(n in line for line in hedge.explanation)
+                    ),
+                ],
                 detail=hedge.detail,
             )
     timings["hedge_s"] = time.perf_counter() - t0
