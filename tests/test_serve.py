@@ -519,3 +519,15 @@ def test_sample_and_risk_runs(server, tmp_path: Path):
         answer = submit(c, NATIONAL, "risk", **options)
         assert answer.status_code == 422, options
     assert submit(c, SMALL, "sample", samples="5").status_code == 422  # no Risks sheet
+
+
+def test_small_forms_are_bounded(server):
+    """The sign-in, a run's options and compare are small forms: a body over 64 KB is 413,
+    read no further (no page or answer shows a traceback)."""
+    c = server.client()
+    big = "x" * 200_000
+    assert c.post("/signin", data={"token": big}).status_code == 413
+    assert c.post("/compare", data={"a": big, "b": "y"}).status_code == 413
+    book = c.post("/books/example/small-example.xlsx", follow_redirects=True)
+    assert book.status_code == 200
+    assert c.post(str(book.url) + "/runs", data={"command": "solve", "x": big}).status_code == 413

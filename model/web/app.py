@@ -45,7 +45,7 @@ from model.web.runs import (
     command_argv,
     new_id,
 )
-from model.web.uploads import MB, Limits, Refused, read_form, safe_name
+from model.web.uploads import MB, Limits, Refused, read_form, safe_name, small_form
 
 HERE = Path(__file__).resolve().parent
 CLIENT_COOKIE = "ree_plan_client"
@@ -191,6 +191,17 @@ def create_app(settings: Settings) -> FastAPI:
             status_code=exc.status_code,
         )
 
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        if request.url.path.startswith("/api/"):
+            return _secure(_refusal(exc))
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": exc.status, "message": exc.message},
+            status_code=exc.status,
+        )
+
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
         return JSONResponse({"error": "the request is malformed"}, status_code=400)
@@ -213,9 +224,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/signin")
     async def signin(request: Request) -> Response:
-        form = await request.form(max_files=0, max_fields=4, max_part_size=4096)
-        token = str(form.get("token", ""))
-        target = _local(str(form.get("next", "/")))
+        form = await small_form(request)
+        token = form.get("token", "")
+        target = _local(form.get("next", "/"))
         if state.auth is None:
             return RedirectResponse(target, status_code=303)
         if not hmac.compare_digest(token.encode(), (settings.token or "").encode()):
@@ -362,8 +373,7 @@ def create_app(settings: Settings) -> FastAPI:
         book = state.book(book_id, request.state.client)
         if book is None:
             raise HTTPException(404, "No such workbook here (it may have expired): send it again.")
-        form = await request.form(max_files=0, max_fields=16, max_part_size=4096)
-        fields = {k: str(v) for k, v in form.items()}
+        fields = await small_form(request)
         try:
             run = await _start(state, book.client, fields, book.path, book.name, book.check)
         except _Invalid as exc:
@@ -377,8 +387,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/compare")
     async def compare(request: Request) -> Response:
-        form = await request.form(max_files=0, max_fields=8, max_part_size=4096)
-        fields = {"command": "compare", **{k: str(v) for k, v in form.items()}}
+        fields = {**(await small_form(request)), "command": "compare"}
         try:
             run = await _start(state, request.state.client, fields, None, "")
         except _Invalid as exc:

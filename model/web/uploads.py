@@ -85,6 +85,22 @@ async def _drain(request: Request) -> None:
         return
 
 
+async def small_form(request: Request, limit: int = FIELD_BYTES) -> dict[str, str]:
+    """A form of a few short fields (sign-in, a run's options, compare): its fields, or
+    :class:`Refused` (413) for a body over ``limit`` bytes, read no further than that."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise Refused(413, "The form is larger than this server takes.")
+    counted = Request(request.scope, _counting(request.receive, limit))
+    try:
+        form = await counted.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=limit)
+    except _TooLarge:
+        raise Refused(413, "The form is larger than this server takes.") from None
+    except Exception as exc:  # starlette's own refusal of a malformed form
+        raise Refused(400, f"The form could not be read: {exc}") from None
+    return {k: v for k, v in form.multi_items() if isinstance(v, str)}
+
+
 async def read_form(
     request: Request, folder: Path, limits: Limits, file_field: str | None = "workbook"
 ) -> tuple[dict[str, str], Path | None, str]:
