@@ -409,23 +409,9 @@ def run_hedge_bench(size: str, n: int, keep: str | None = None) -> dict[str, Any
     # The extensive form's first pass again, for HiGHS alone in a fresh process.
     b = build_model(data, factors(data, None))
     ext = extensive_form(data, b, scenario_set(data), history=True)
-    a = ext.a
     lp_file = tmp / "lp.npz"
-    np.savez(
-        lp_file,
-        n_col=a.shape[1],
-        n_row=a.shape[0],
-        cost=ext.objective,
-        lo=np.where(np.isinf(ext.lower), -1e30, ext.lower),
-        hi=np.where(np.isinf(ext.upper), 1e30, ext.upper),
-        rlo=np.where(np.isinf(ext.row_lower), -1e30, ext.row_lower),
-        rhi=np.where(np.isinf(ext.row_upper), 1e30, ext.row_upper),
-        start=a.indptr,
-        index=a.indices,
-        value=a.data,
-    )
-    n_cols = int(a.shape[1])
-    del ext, a, b
+    n_cols = _save_extensive(ext, lp_file)
+    del ext, b
     alone = _highs_alone(lp_file, *strategy(n_cols))
     result = {
         "size": size,

@@ -295,6 +295,17 @@ def _number_format(col: Column) -> str | None:
     return None
 
 
+def _header(ws: Any, columns: Sequence[str]) -> None:
+    """A sheet's header row as every input workbook has it: styled, wrapped, frozen."""
+    for i, name in enumerate(columns, start=1):
+        cell = ws.cell(1, i, name)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[get_column_letter(i)].width = max(12, min(28, len(name) + 4))
+    ws.row_dimensions[1].height = 32
+    ws.freeze_panes = "A2"
+
+
 def write_input_workbook(
     path: str | os.PathLike[str],
     rows: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
@@ -320,13 +331,7 @@ def write_input_workbook(
         columns = [c.name for c in spec.columns]
         if spec.name == "Demand":
             columns += periods
-        for i, name in enumerate(columns, start=1):
-            cell = ws.cell(1, i, name)
-            cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-            ws.column_dimensions[get_column_letter(i)].width = max(12, min(28, len(name) + 4))
-        ws.row_dimensions[1].height = 32
-        ws.freeze_panes = "A2"
+        _header(ws, columns)
         for r, record in enumerate(rows.get(spec.name, []), start=2):
             for i, name in enumerate(columns, start=1):
                 value = record.get(name)
@@ -438,13 +443,7 @@ def replace_scenarios(
     ws = wb.create_sheet("Scenarios", at)
     columns = [c.name for c in SHEET_SPECS["Scenarios"].columns]
     columns += [k for r in rows[:1] for k in r if k not in columns]  # e.g. Risk (a note)
-    for i, name in enumerate(columns, start=1):
-        cell = ws.cell(1, i, name)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        ws.column_dimensions[get_column_letter(i)].width = max(12, min(28, len(name) + 4))
-    ws.row_dimensions[1].height = 32
-    ws.freeze_panes = "A2"
+    _header(ws, columns)
     percent = {"Change (%)", "Probability (%)"}
     for r, record in enumerate(rows, start=2):
         for i, name in enumerate(columns, start=1):
