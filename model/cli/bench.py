@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -548,6 +549,21 @@ def run_route_bench(sizes: list[str]) -> dict[str, Any]:
     return {"routes": rows}
 
 
+def _on_dask(workers: int, run: Callable[[Any], Any]) -> tuple[Any, float, float]:
+    """``run(client)`` on a Dask LocalCluster of ``workers`` processes: its result, the
+    cluster's start and the run's seconds."""
+    t0 = time.perf_counter()
+    client, cluster = dask_client(workers, None)
+    start_s = time.perf_counter() - t0
+    try:
+        t1 = time.perf_counter()
+        result = run(client)
+        return result, start_s, time.perf_counter() - t1
+    finally:
+        client.close()
+        cluster.close()
+
+
 def run_frontier_bench(size: str, workers: int = 0) -> dict[str, Any]:
     """Time ``ree-plan frontier`` on the synthetic workbook: the cap 'Refine 65% pooled' swept
     over 100, 80, 65, 50, 40 %, each point with its stress test of the two scenarios. Serial
@@ -580,16 +596,7 @@ def run_frontier_bench(size: str, workers: int = 0) -> dict[str, Any]:
         "warm_over_cold": round(float(serial["_seconds"].iloc[1:].sum()) / sum(cold[1:]), 3),
     }
     if workers:
-        t0 = time.perf_counter()
-        client, cluster = dask_client(workers, None)
-        start_s = time.perf_counter() - t0
-        try:
-            t1 = time.perf_counter()
-            parallel = frontier_data(data, sweep, client)
-            run_s = time.perf_counter() - t1
-        finally:
-            client.close()
-            cluster.close()
+        parallel, start_s, run_s = _on_dask(workers, lambda c: frontier_data(data, sweep, c))
         same = bool(
             (parallel["Status"].tolist() == serial["Status"].tolist())
             and np.allclose(parallel["Total cost"], serial["Total cost"], rtol=1e-7, equal_nan=True)
@@ -792,16 +799,7 @@ def run_risk_bench(
         }
     )
     if workers:
-        t0 = time.perf_counter()
-        client, cluster = dask_client(workers, None)
-        start_s = time.perf_counter() - t0
-        try:
-            t1 = time.perf_counter()
-            parallel = follow_all(data, plans, work, client)
-            run_s = time.perf_counter() - t1
-        finally:
-            client.close()
-            cluster.close()
+        parallel, start_s, run_s = _on_dask(workers, lambda c: follow_all(data, plans, work, c))
         same = all(
             np.isclose(a.cost[k], b.cost[k], rtol=1e-9)
             for a, b in zip(serial, parallel, strict=True)

@@ -295,6 +295,17 @@ def _number_format(col: Column) -> str | None:
     return None
 
 
+def _save(wb: Workbook, path: str) -> None:
+    """Save whole or not at all: into a temporary file beside ``path``, renamed into place."""
+    tmp = f"{path}.tmp-{os.getpid()}.xlsx"
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def _header(ws: Any, columns: Sequence[str]) -> None:
     """A sheet's header row as every input workbook has it: styled, wrapped, frozen."""
     for i, name in enumerate(columns, start=1):
@@ -375,13 +386,7 @@ def write_input_workbook(
             ws.column_dimensions["B"].width = 16
         _page_setup(ws)
     _lists(wb, rows)
-    tmp = f"{path}.tmp-{os.getpid()}.xlsx"
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    _save(wb, path)
 
 
 def template_rows(settings: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -458,11 +463,4 @@ def replace_scenarios(
         ins.insert_rows(1, amount=len(note) + 1)
         for i, text in enumerate(note, start=1):
             ins.cell(i, 1, text).font = Font(bold=True)
-    path = os.fspath(out)
-    tmp = f"{path}.tmp-{os.getpid()}.xlsx"
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    _save(wb, os.fspath(out))

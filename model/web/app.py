@@ -184,22 +184,17 @@ def create_app(settings: Settings) -> FastAPI:
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
-        return templates.TemplateResponse(
-            request,
-            "error.html",
-            {"status": exc.status_code, "message": exc.detail},
-            status_code=exc.status_code,
-        )
+        return error_page(request, exc.status_code, str(exc.detail))
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:
         if request.url.path.startswith("/api/"):
             return _secure(_refusal(exc))
+        return error_page(request, exc.status, exc.message)
+
+    def error_page(request: Request, status: int, message: str) -> Response:
         return templates.TemplateResponse(
-            request,
-            "error.html",
-            {"status": exc.status, "message": exc.message},
-            status_code=exc.status,
+            request, "error.html", {"status": status, "message": message}, status_code=status
         )
 
     @app.exception_handler(RequestValidationError)
@@ -340,12 +335,7 @@ def create_app(settings: Settings) -> FastAPI:
                 raise Refused(400, "Choose a workbook (.xlsx) first.")
         except Refused as exc:
             shutil.rmtree(folder, ignore_errors=True)
-            return templates.TemplateResponse(
-                request,
-                "error.html",
-                {"status": exc.status, "message": exc.message},
-                status_code=exc.status,
-            )
+            return error_page(request, exc.status, exc.message)
         return await _keep_book(state, client, book_id, path, sent_as)
 
     @app.post("/books/example/{name}")

@@ -279,6 +279,17 @@ def _legend(chart: Chart, y: float, width: float, fill: list[str]) -> tuple[str,
     return "".join(out), y + 18
 
 
+def _svg(chart: Chart, parts: list[str], legend_y: float, width: int, fill: list[str]) -> str:
+    """The drawn ``parts``, the legend under them (from ``legend_y``), in one SVG element."""
+    legend, bottom = _legend(chart, legend_y, width, fill)
+    h = bottom + 6
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {h:.0f}" '
+        f'width="{width}" height="{h:.0f}" role="img" aria-label="{_esc(chart.title)}" '
+        f'font-family="sans-serif">{"".join(parts)}{legend}</svg>'
+    )
+
+
 def _hbars(chart: Chart, fill: list[str]) -> str:
     n_cat, n_ser = len(chart.categories), len(chart.series)
     bar, gap = 16, 10
@@ -326,14 +337,7 @@ def _hbars(chart: Chart, fill: list[str]) -> str:
                 f'<text x="{x1 + 4:.1f}" y="{y0 + j * bar + bar - 5:.1f}" font-size="11">'
                 f"{_esc(_label(v))}</text>"
             )
-    legend, bottom = _legend(chart, top + height_plot + 36, width, fill)
-    out.append(legend)
-    h = bottom + 6
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {h:.0f}" '
-        f'width="{width}" height="{h:.0f}" role="img" aria-label="{_esc(chart.title)}" '
-        f'font-family="sans-serif">{"".join(out)}</svg>'
-    )
+    return _svg(chart, out, top + height_plot + 36, width, fill)
 
 
 def _columns_or_lines(chart: Chart, fill: list[str]) -> str:
@@ -422,11 +426,4 @@ def _columns_or_lines(chart: Chart, fill: list[str]) -> str:
                     f"<title>{_esc(s.name)}, {_esc(cat)}: {_esc(shown(v, '#,##0.0'))}"
                     "</title></rect>"
                 )
-    legend, bottom = _legend(chart, top + plot_h + 40, width, fill)
-    out.append(legend)
-    h = bottom + 6
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {h:.0f}" '
-        f'width="{width}" height="{h:.0f}" role="img" aria-label="{_esc(chart.title)}" '
-        f'font-family="sans-serif">{"".join(out)}</svg>'
-    )
+    return _svg(chart, out, top + plot_h + 40, width, fill)
