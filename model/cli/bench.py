@@ -54,7 +54,7 @@ from model.lp.highs import (
 )
 from model.lp.scenarios import factors
 from model.plan.marginals import ranging_wanted
-from model.studies.baseline import choose_plan, extract_plan, plan_problems
+from model.studies.baseline import choose_plan, extract_plan, plan_problems, solve_chosen
 from model.studies.extensive import extensive_form
 from model.studies.frontier import CAP, Sweep, dask_client, evaluate, frontier_data
 from model.studies.hedge import hedge_data, scenario_set
@@ -779,8 +779,7 @@ def run_risk_bench(
         "training_paths_in_24_gib": round(float(fits) / per_path),
     }
 
-    stress = stress_data(data, [], detail=False)
-    plans = {QUIET: stress.baseline.solution.values, HEDGED: values}
+    plans = {QUIET: solve_chosen(data)[1].values, HEDGED: values}
     test = paths_of(data, draw(np.random.default_rng(1), samples, data))
     work = [(i, p) for i, p in enumerate(test, start=1) if p]
     t0 = time.perf_counter()

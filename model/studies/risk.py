@@ -29,11 +29,10 @@ from model.lp.formulation import build_model, number_maker
 from model.lp.highs import OPTIMAL, hand_over, run, run_followed, use_serial_solver
 from model.lp.scenarios import Shocks, factors
 from model.plan.results import TOL
-from model.studies.baseline import Outcome
+from model.studies.baseline import Outcome, solve_data
 from model.studies.extensive import BASELINE
 from model.studies.hedge import HedgeResult, cvar, hedge_data
 from model.studies.sampling import Path, alike, describe, draw, paths_of, scenario_rows
-from model.studies.stress import stress_data
 
 QUIET, HEDGED = "Quiet-world", "Hedged"
 PLANS = (QUIET, HEDGED)
@@ -107,8 +106,7 @@ def risk_data(
 
     t0 = time.perf_counter()
     say("solving the quiet-world plan")
-    stress = stress_data(data, [], detail=True)
-    quiet = stress.baseline
+    quiet = solve_data(data)
     timings["quiet_s"] = time.perf_counter() - t0
     if quiet.plan is None:
         return RiskResult(
