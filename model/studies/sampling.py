@@ -121,27 +121,24 @@ def scenario_rows(data: PlanData, named: list[tuple[str, Path, float]]) -> pd.Da
 
 
 def sheet_rows(data: PlanData, named: list[tuple[str, Path, float]]) -> list[dict[str, object]]:
-    """The Scenarios sheet's rows of named paths, as a planner reads them: Change (%) and
-    Probability (%) as fractions for percent-formatted cells (0.35 shows as 35 %)."""
-    risks = data.risks
-    out: list[dict[str, object]] = []
-    for name, path, probability in named:
-        for e in path:
-            r = risks.iloc[e.risk]
-            out.append(
-                {
-                    "Scenario": name,
-                    "Effect": r["effect"],
-                    "Basis": r["basis"],
-                    "Target": r["target"],
-                    "Change (%)": float(r["change"]),
-                    "First period": data.periods[e.first],
-                    "Last period": data.periods[e.last],
-                    "Probability (%)": probability,
-                    "Risk": r["risk"],
-                }
-            )
-    return out
+    """The Scenarios sheet's rows of named paths (:func:`scenario_rows`), as a planner reads
+    them: period labels, the risk each row comes from, and Change (%) and Probability (%) as
+    fractions for percent-formatted cells (0.35 shows as 35 %)."""
+    risk_of = dict(zip(data.risks["row"], data.risks["risk"], strict=True))
+    return [
+        {
+            "Scenario": r.scenario,
+            "Effect": r.effect,
+            "Basis": r.basis,
+            "Target": r.target,
+            "Change (%)": r.change,
+            "First period": data.periods[r.first],
+            "Last period": data.periods[r.last],
+            "Probability (%)": r.probability,
+            "Risk": risk_of[r.row],
+        }
+        for r in scenario_rows(data, named).itertuples(index=False)
+    ]
 
 
 def describe(data: PlanData, path: Path) -> str:
