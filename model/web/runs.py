@@ -65,8 +65,6 @@ class Run:
     message: str = ""  # why it failed or was cancelled, in words
     started: float | None = None
     finished: float | None = None
-    returncode: int | None = None
-    pid: int | None = None
     cancel_asked: bool = False
     proc: asyncio.subprocess.Process | None = field(default=None, repr=False)
     task: asyncio.Task[None] | None = field(default=None, repr=False)
@@ -273,7 +271,7 @@ class Runs:
         except OSError as exc:
             self._finish(run, FAILED, f"The worker process could not start: {exc}.")
             return
-        run.proc, run.pid = proc, proc.pid
+        run.proc = proc
         said: deque[str] = deque(maxlen=STDERR_LINES)
 
         async def follow() -> None:
@@ -288,7 +286,7 @@ class Runs:
         assert proc.stdout is not None
         out, _ = await asyncio.gather(proc.stdout.read(), follow())
         rc = await proc.wait()
-        run.proc, run.returncode = None, rc
+        run.proc = None
         try:
             result = json.loads(out.decode("utf-8", "replace")) if out.strip() else {}
         except ValueError:
